@@ -1,0 +1,1 @@
+"""The `crossrank` command line."""

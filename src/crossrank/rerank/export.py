@@ -1,0 +1,71 @@
+"""Produce the fast-backend files of a model once and cache them: ONNX, ONNX int8, OpenVINO int8.
+
+Exporting from torch weights needs the torch extra; quantising an ONNX file needs only onnxruntime.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crossrank.errors import BackendUnavailableError
+from crossrank.rerank.model_source import ModelFiles
+
+ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def ensure_onnx(files: ModelFiles, int8: bool = False) -> Path:
+    """Path of the model's ONNX file (int8 if asked), exporting or quantising it on first use."""
+    existing = files.onnx_file(int8=int8)
+    if existing is not None:
+        return existing
+    if int8:
+        target = files.export_dir() / "model_int8.onnx"
+        if not target.is_file():
+            quantize_onnx_int8(ensure_onnx(files), target)
+        return target
+    target = files.export_dir() / "model.onnx"
+    if not target.is_file():
+        export_onnx(files, target)
+    return target
+
+
+def export_onnx(files: ModelFiles, target: Path) -> None:
+    """Export the torch weights to ONNX (opset 17, dynamic batch and sequence, eager attention)."""
+    try:
+        import torch
+        from transformers import AutoModelForSequenceClassification
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"{files.name} ships no ONNX file; exporting one needs: pip install 'crossrank[torch]'"
+        ) from exc
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(files.root), attn_implementation="eager", dtype=torch.float32
+    ).eval()
+    inputs = ONNX_INPUTS if int(files.config.get("type_vocab_size", 1)) > 1 else ONNX_INPUTS[:2]
+    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in inputs)
+    axes = {name: {0: "batch", 1: "sequence"} for name in inputs}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    with torch.inference_mode():
+        torch.onnx.export(
+            model,
+            example,
+            str(partial),
+            input_names=list(inputs),
+            output_names=["logits"],
+            dynamic_axes={**axes, "logits": {0: "batch"}},
+            opset_version=17,
+            do_constant_folding=False,  # keeps parameter names, so torch can rebuild the model from this file
+            dynamo=False,
+        )
+    partial.replace(target)
+
+
+def quantize_onnx_int8(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of weights (activations quantised at run time), per ONNX Runtime."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.stem + ".partial.onnx")
+    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8)
+    partial.replace(target)

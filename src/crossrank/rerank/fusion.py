@@ -1,0 +1,34 @@
+"""Fuse the cross-encoder's score with a first-stage (retrieval) score.
+
+Both score lists are min-max normalised over the candidate list, then mixed:
+``fused = w * model_norm + (1 - w) * first_stage_norm``. Min-max makes BM25 scores (unbounded) and
+logits comparable within one query; the weight `w` is chosen on training/dev data, never on test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def minmax(values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Scale to [0, 1] within the list; a constant list maps to all zeros."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.size == 0:
+        return array
+    low, high = float(array.min()), float(array.max())
+    if high - low <= 1e-12:
+        return np.zeros_like(array)
+    return (array - low) / (high - low)
+
+
+def fuse_scores(
+    model_scores: Sequence[float] | np.ndarray, first_stage_scores: Sequence[float] | np.ndarray, model_weight: float
+) -> np.ndarray:
+    """Convex combination of the min-max normalised model and first-stage scores."""
+    if not 0.0 <= model_weight <= 1.0:
+        raise ValueError(f"model_weight must be in [0, 1], got {model_weight}")
+    if len(model_scores) != len(first_stage_scores):
+        raise ValueError("model and first-stage score lists differ in length")
+    return model_weight * minmax(model_scores) + (1.0 - model_weight) * minmax(first_stage_scores)

@@ -1,0 +1,150 @@
+"""Find a model's files: the shipped default, a local folder, or a Hugging Face id through huggingface_hub."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crossrank.errors import ModelNotFoundError
+from crossrank.models import default_model_path
+
+DEFAULT_MODEL = "default"
+_TOKENIZER_FILES = [
+    "config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "sentencepiece.bpe.model",
+    "crossrank.json",
+]
+_BACKEND_FILES = {
+    "onnx": ["onnx/model.onnx", "onnx/model_qint8_avx512_vnni.onnx", "model.onnx"],
+    "openvino": ["openvino/openvino_model.xml", "openvino/openvino_model.bin"],
+    "torch": ["model.safetensors", "pytorch_model.bin"],
+}
+_INT8_ONNX_NAMES = ("model_int8.onnx", "onnx/model_int8.onnx", "onnx/model_qint8_avx512_vnni.onnx")
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """A model folder on disk and what it holds."""
+
+    name: str
+    root: Path
+    config: dict[str, Any] = field(repr=False)
+    settings: dict[str, Any] = field(repr=False)  # crossrank.json: fusion weight, lengths; may be empty
+
+    @property
+    def tokenizer_file(self) -> Path:
+        """tokenizer.json of the model, or the one converted into the export cache."""
+        own = self.root / "tokenizer.json"
+        return own if own.is_file() else self.export_dir() / "tokenizer.json"
+
+    @property
+    def num_labels(self) -> int:
+        if "num_labels" in self.config:
+            return int(self.config["num_labels"])
+        return len(self.config.get("id2label", {"0": "LABEL_0"}))
+
+    @property
+    def max_length(self) -> int:
+        """Longest pair the model takes: crossrank.json, else the tokenizer's limit, else the position table."""
+        if "max_length" in self.settings:
+            return int(self.settings["max_length"])
+        limits = [int(self.config.get("max_position_embeddings", 512))]
+        if self.config.get("model_type") in {"roberta", "xlm-roberta", "camembert"}:
+            limits[0] -= 2  # RoBERTa-style position ids start after the padding index
+        tokenizer_config = self.root / "tokenizer_config.json"
+        if tokenizer_config.is_file():
+            declared = json.loads(tokenizer_config.read_text()).get("model_max_length")
+            if isinstance(declared, int) and declared < 100_000:
+                limits.append(declared)
+        return min(limits)
+
+    def onnx_file(self, int8: bool = False) -> Path | None:
+        names = _INT8_ONNX_NAMES if int8 else ("model.onnx", "onnx/model.onnx")
+        return next((self.root / n for n in names if (self.root / n).is_file()), None)
+
+    def openvino_file(self) -> Path | None:
+        path = self.root / "openvino" / "openvino_model.xml"
+        return path if path.is_file() else None
+
+    def torch_weights(self) -> Path | None:
+        names = ("model.safetensors", "pytorch_model.bin")
+        return next((self.root / n for n in names if (self.root / n).is_file()), None)
+
+    def export_dir(self) -> Path:
+        """Where exports and quantised copies of this model are cached: beside it, or the user cache."""
+        beside = self.root / "crossrank-exports"
+        if os.access(self.root, os.W_OK):
+            return beside
+        import hashlib
+
+        digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
+        cache = Path(os.environ.get("CROSSRANK_CACHE", Path.home() / ".cache" / "crossrank"))
+        return cache / "exports" / digest
+
+
+def resolve_model(spec: str | Path | None, backend: str = "onnx", revision: str | None = None) -> ModelFiles:
+    """Turn a name into files on disk: None/"default", a folder, or a Hugging Face id."""
+    if spec is None or str(spec) == DEFAULT_MODEL:
+        return _load_folder(DEFAULT_MODEL, default_model_path())
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return _load_folder(str(spec), path)
+    if path.exists() or str(spec).startswith((".", "/", "~")) or str(spec).count("/") != 1:
+        raise ModelNotFoundError(
+            f"model {str(spec)!r} is neither a model folder nor a Hugging Face id like 'org/name'"
+        )
+    return _load_folder(str(spec), _download(str(spec), backend, revision))
+
+
+def _load_folder(name: str, root: Path) -> ModelFiles:
+    config_file = root / "config.json"
+    if not config_file.is_file():
+        raise ModelNotFoundError(f"{root} is not a model folder: config.json is missing")
+    settings_file = root / "crossrank.json"
+    settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
+    files = ModelFiles(name, root, json.loads(config_file.read_text()), settings)
+    if not files.tokenizer_file.is_file():
+        _write_tokenizer_json(files)
+    return files
+
+
+def _download(repo_id: str, backend: str, revision: str | None) -> Path:
+    from huggingface_hub import snapshot_download
+
+    patterns = _TOKENIZER_FILES + _BACKEND_FILES.get(backend, [])
+    try:
+        root = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
+        if not _has_weights(root, backend):
+            # no ready-made files for this backend: fetch the torch weights to export from
+            root = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns + _BACKEND_FILES["torch"]))
+    except Exception as exc:  # huggingface_hub raises many types for offline/missing; all mean "not available"
+        raise ModelNotFoundError(
+            f"could not load {repo_id!r} from the Hugging Face hub or its local cache ({type(exc).__name__}). "
+            "Without network access, download the model elsewhere and pass its folder: "
+            "Reranker('/path/to/model') or --model /path/to/model"
+        ) from exc
+    return root
+
+
+def _has_weights(root: Path, backend: str) -> bool:
+    return any((root / name).is_file() for name in _BACKEND_FILES.get(backend, []) if not name.endswith(".bin"))
+
+
+def _write_tokenizer_json(files: ModelFiles) -> None:
+    """Older repos ship only vocab files: convert them once with transformers (torch extra)."""
+    try:
+        from transformers import AutoTokenizer
+    except ImportError as exc:
+        raise ModelNotFoundError(
+            f"{files.root} has no tokenizer.json; converting its tokenizer needs: pip install 'crossrank[torch]'"
+        ) from exc
+    tokenizer = AutoTokenizer.from_pretrained(str(files.root))
+    files.tokenizer_file.parent.mkdir(parents=True, exist_ok=True)
+    tokenizer.backend_tokenizer.save(str(files.tokenizer_file))

@@ -1,0 +1,1 @@
+"""Training cross-encoders (needs the torch extra)."""

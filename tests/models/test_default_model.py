@@ -1,0 +1,23 @@
+"""The shipped default model: small, documented, complete, and loads with no network."""
+
+import json
+
+from crossrank.models import default_model_path
+
+MAX_BYTES = 25 * 1024 * 1024
+
+
+def test_shipped_model_fits_the_size_budget():
+    total = sum(f.stat().st_size for f in default_model_path().rglob("*") if f.is_file())
+    assert total <= MAX_BYTES
+
+
+def test_shipped_model_has_its_files_and_a_model_card():
+    root = default_model_path()
+    for name in ("config.json", "tokenizer.json", "model.onnx", "model_int8.onnx", "crossrank.json", "README.md"):
+        assert (root / name).is_file(), name
+    card = (root / "README.md").read_text()
+    for topic in ("splade-tiny", "SciFact", "NFCorpus", "non-commercial", "nDCG@10", "crossrank.train.default_recipe"):
+        assert topic in card
+    settings = json.loads((root / "crossrank.json").read_text())
+    assert 0.0 <= settings["fusion_weight"] <= 1.0

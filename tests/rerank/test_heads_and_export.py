@@ -1,0 +1,57 @@
+"""Two-label heads score like one-logit heads, and torch weights export to ONNX on first use."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crossrank import Reranker
+from crossrank.models import default_model_path
+from crossrank.rerank.backends.torch import load_torch_model
+from crossrank.rerank.model_source import resolve_model
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+PAIRS = [
+    ("how do JWT tokens expire", "A JSON Web Token carries an exp claim with its expiry time."),
+    ("how do JWT tokens expire", "Tomato plants need six hours of sunlight a day."),
+    ("feeding a sourdough starter", "Feed the starter flour and water every day to keep the yeast alive."),
+]
+
+
+@pytest.fixture(scope="module")
+def two_label_model(tmp_path_factory) -> Path:
+    """The default model rewritten with a two-label head: softmax(...)[1] == sigmoid(original logit)."""
+    single = load_torch_model(resolve_model(None))
+    config = single.config
+    config.num_labels = 2
+    config.id2label, config.label2id = {0: "irrelevant", 1: "relevant"}, {"irrelevant": 0, "relevant": 1}
+    double = transformers.AutoModelForSequenceClassification.from_config(config)
+    state = single.state_dict()
+    state["classifier.weight"] = torch.cat([torch.zeros_like(state["classifier.weight"]), state["classifier.weight"]])
+    state["classifier.bias"] = torch.cat([torch.zeros_like(state["classifier.bias"]), state["classifier.bias"]])
+    double.load_state_dict(state)
+    folder = tmp_path_factory.mktemp("two-label")
+    double.save_pretrained(folder)
+    shutil.copy(default_model_path() / "tokenizer.json", folder / "tokenizer.json")
+    return folder
+
+
+def test_two_label_head_gives_the_same_probabilities(two_label_model: Path):
+    expected = Reranker(backend="torch", device="cpu", precision="fp32").predict(PAIRS)
+    got = Reranker(str(two_label_model), backend="torch", device="cpu", precision="fp32").predict(PAIRS)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_torch_weights_are_exported_to_onnx_once_and_cached(two_label_model: Path):
+    reference = Reranker(str(two_label_model), backend="torch", device="cpu", precision="fp32").predict(PAIRS)
+    exported = Reranker(str(two_label_model), backend="onnx", device="cpu", precision="fp32")
+    assert exported._backend.path == two_label_model / "crossrank-exports" / "model.onnx"  # type: ignore[attr-defined]
+    np.testing.assert_allclose(exported.predict(PAIRS), reference, atol=1e-4)
+    int8 = Reranker(str(two_label_model), backend="onnx", device="cpu", precision="int8")
+    assert (two_label_model / "crossrank-exports" / "model_int8.onnx").is_file()
+    assert np.argmax(int8.predict(PAIRS)[:2]) == 0
