@@ -99,19 +99,37 @@ def bench_model(name: str, folder: Path, sizes: list[int], console: Console) -> 
     docs = {n: passages(n, seed=n) for n in sizes}
     reference = CrossEncoder(str(folder), device="cpu", max_length=Reranker(str(folder), backend="onnx").max_length)
     reference_times = {
-        n: timed(lambda n=n: reference.predict([(QUERY, d) for d in docs[n]], batch_size=32), runs=20 if n <= 20 else 10)
+        n: timed(
+            lambda n=n: reference.predict([(QUERY, d) for d in docs[n]], batch_size=32), runs=20 if n <= 20 else 10
+        )
         for n in sizes
     }
     for n in sizes:
-        rows.append({"model": name, "variant": "sentence-transformers fp32", "candidates": n, **reference_times[n], "speedup": 1.0})
+        rows.append(
+            {
+                "model": name,
+                "variant": "sentence-transformers fp32",
+                "candidates": n,
+                **reference_times[n],
+                "speedup": 1.0,
+            }
+        )
     for backend, precision in VARIANTS:
         if backend == "openvino" and not is_installed("openvino"):
             continue
         reranker = Reranker(str(folder), backend=backend, device="cpu", precision=precision)
         for n in sizes:
-            result = timed(lambda n=n: reranker.rerank(QUERY, docs[n]), runs=20 if n <= 20 else 10)
+            result = timed(lambda n=n, reranker=reranker: reranker.rerank(QUERY, docs[n]), runs=20 if n <= 20 else 10)
             speedup = reference_times[n]["p50_ms"] / result["p50_ms"]
-            rows.append({"model": name, "variant": f"crossrank {backend} {precision}", "candidates": n, **result, "speedup": speedup})
+            rows.append(
+                {
+                    "model": name,
+                    "variant": f"crossrank {backend} {precision}",
+                    "candidates": n,
+                    **result,
+                    "speedup": speedup,
+                }
+            )
         console.log(f"{name}: {backend} {precision} done")
     return rows
 
@@ -143,7 +161,14 @@ def main() -> None:
     for column in ("model", "variant", "candidates", "p50 ms", "p95 ms", "speedup"):
         table.add_column(column, justify="right" if column != "variant" else "left")
     for row in rows:
-        table.add_row(str(row["model"]), str(row["variant"]), str(row["candidates"]), f"{row['p50_ms']:.1f}", f"{row['p95_ms']:.1f}", f"{row['speedup']:.2f}x")
+        table.add_row(
+            str(row["model"]),
+            str(row["variant"]),
+            str(row["candidates"]),
+            f"{row['p50_ms']:.1f}",
+            f"{row['p95_ms']:.1f}",
+            f"{row['speedup']:.2f}x",
+        )
     console.print(table)
     console.print(f"import crossrank + first score (default model, fresh process): {startup:.2f} s")
     machine = {

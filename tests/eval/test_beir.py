@@ -36,5 +36,5 @@ def test_invalid_json_names_the_line(tmp_path):
 
 def test_missing_split_is_a_clear_error(tmp_path):
     _write(tmp_path, [{"_id": "d1", "text": "x"}], [{"_id": "q1", "text": "y"}], "")
-    with pytest.raises(InvalidInputError, match="qrels/dev.tsv"):
+    with pytest.raises(InvalidInputError, match=r"qrels/dev\.tsv"):
         load_beir(tmp_path, "dev")

@@ -19,7 +19,7 @@ def test_hub_id_offline_and_not_cached_says_how_to_use_a_local_folder(tmp_path, 
 
 
 def test_folder_without_config_is_rejected(tmp_path):
-    with pytest.raises(ModelNotFoundError, match="config.json is missing"):
+    with pytest.raises(ModelNotFoundError, match=r"config\.json is missing"):
         resolve_model(tmp_path)
 
 

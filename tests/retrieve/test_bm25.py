@@ -2,7 +2,7 @@ import pytest
 
 pytest.importorskip("bm25s")
 
-from crossrank.retrieve.bm25 import BM25Index  # noqa: E402
+from crossrank.retrieve.bm25 import BM25Index
 
 
 def test_bm25_finds_the_document_sharing_rare_terms(example_docs):

@@ -25,9 +25,16 @@ def _fail(message: str) -> typer.Exit:
 @app.command()
 def rerank(
     query: Annotated[str, typer.Argument(help="The query to rank documents against.")],
-    docs: Annotated[str, typer.Option("--docs", "-d", help="JSONL file (one object per line) or text file (one document per line); - for stdin.")],
+    docs: Annotated[
+        str,
+        typer.Option(
+            "--docs", "-d", help="JSONL file (one object per line) or text file (one document per line); - for stdin."
+        ),
+    ],
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Keep only the best K.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model folder or Hugging Face id (default: the shipped model).")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model folder or Hugging Face id (default: the shipped model).")
+    ] = None,
     backend: Annotated[str, typer.Option(help="auto, onnx, openvino or torch.")] = "auto",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[str, typer.Option(help="auto, fp32, bf16, fp16 or int8.")] = "auto",

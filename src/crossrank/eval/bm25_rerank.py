@@ -1,6 +1,6 @@
 """Rerank BM25's top-100 on BEIR-layout data and report nDCG@10 for BM25, random order, the model, and the fusion.
 
-    python -m crossrank.eval.bm25_rerank ../shared/datasets/scifact ../shared/datasets/nfcorpus --split test
+python -m crossrank.eval.bm25_rerank ../shared/datasets/scifact ../shared/datasets/nfcorpus --split test
 """
 
 from __future__ import annotations

@@ -23,8 +23,7 @@ def evaluate_run(qrels: Mapping[str, Mapping[str, int]], run: Run) -> dict[str, 
     mrr = pytrec_eval.RelevanceEvaluator(judged, {"recip_rank"}).evaluate(_cut_run(full_run, 10))
     count = max(len(judged), 1)
     scores = {
-        name: sum(per_query.get(qid, {}).get(key, 0.0) for qid in judged) / count
-        for name, key in _MEASURES.items()
+        name: sum(per_query.get(qid, {}).get(key, 0.0) for qid in judged) / count for name, key in _MEASURES.items()
     }
     scores["mrr@10"] = sum(mrr.get(qid, {}).get("recip_rank", 0.0) for qid in judged) / count
     return scores

@@ -25,9 +25,7 @@ def candidate_texts(candidates: object, text_key: str) -> list[str]:
     if candidates is None:
         raise InvalidInputError("candidates is None: pass a list of strings or of dicts with a text field")
     if isinstance(candidates, (str, bytes, Mapping)) or not isinstance(candidates, Sequence):
-        raise InvalidInputError(
-            f"candidates must be a list of strings or dicts, got {type(candidates).__name__}"
-        )
+        raise InvalidInputError(f"candidates must be a list of strings or dicts, got {type(candidates).__name__}")
     return [_text_of(index, item, text_key) for index, item in enumerate(candidates)]
 
 
@@ -38,7 +36,8 @@ def _text_of(index: int, item: object, text_key: str) -> str:
         if text_key not in item:
             keys = ", ".join(map(repr, list(item)[:5]))
             raise InvalidInputError(
-                f"candidate {index} has no {text_key!r} field (its keys: {keys}); set text_key= to the field holding the text"
+                f"candidate {index} has no {text_key!r} field (its keys: {keys}); "
+                "set text_key= to the field holding the text"
             )
         value = item[text_key]
         if not isinstance(value, str):
@@ -64,9 +63,7 @@ def first_stage_values(
     elif scores is not None:
         values = list(scores)
         if len(values) != len(candidates):
-            raise InvalidInputError(
-                f"first_stage_scores has {len(values)} values for {len(candidates)} candidates"
-            )
+            raise InvalidInputError(f"first_stage_scores has {len(values)} values for {len(candidates)} candidates")
     else:
         return None
     return [_finite(index, value) for index, value in enumerate(values)]

@@ -42,7 +42,9 @@ class PairEncoder:
             raise ValueError(f"max_length={max_length} leaves no room for the document")
 
     @classmethod
-    def from_file(cls, path: str | Path, max_length: int = 512, max_query_tokens: int = DEFAULT_QUERY_TOKENS) -> PairEncoder:
+    def from_file(
+        cls, path: str | Path, max_length: int = 512, max_query_tokens: int = DEFAULT_QUERY_TOKENS
+    ) -> PairEncoder:
         """Load `tokenizer.json` from a model folder or file."""
         path = Path(path)
         tokenizer_file = path / "tokenizer.json" if path.is_dir() else path

@@ -97,9 +97,7 @@ def resolve_model(spec: str | Path | None, backend: str = "onnx", revision: str 
     if path.is_dir():
         return _load_folder(str(spec), path)
     if path.exists() or str(spec).startswith((".", "/", "~")) or str(spec).count("/") != 1:
-        raise ModelNotFoundError(
-            f"model {str(spec)!r} is neither a model folder nor a Hugging Face id like 'org/name'"
-        )
+        raise ModelNotFoundError(f"model {str(spec)!r} is neither a model folder nor a Hugging Face id like 'org/name'")
     return _load_folder(str(spec), _download(str(spec), backend, revision))
 
 
@@ -123,7 +121,9 @@ def _download(repo_id: str, backend: str, revision: str | None) -> Path:
         root = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
         if not _has_weights(root, backend):
             # no ready-made files for this backend: fetch the torch weights to export from
-            root = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns + _BACKEND_FILES["torch"]))
+            root = Path(
+                snapshot_download(repo_id, revision=revision, allow_patterns=patterns + _BACKEND_FILES["torch"])
+            )
     except Exception as exc:  # huggingface_hub raises many types for offline/missing; all mean "not available"
         raise ModelNotFoundError(
             f"could not load {repo_id!r} from the Hugging Face hub or its local cache ({type(exc).__name__}). "

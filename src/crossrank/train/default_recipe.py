@@ -17,6 +17,7 @@ import random
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,9 @@ CANDIDATES = 100
 class Candidates:
     """First-stage top-100 of held-out queries, kept to score checkpoints and pick the fusion weight."""
 
-    def __init__(self, dataset: BeirDataset, query_ids: list[str], doc_ids: list[str], indices: np.ndarray, scores: np.ndarray):
+    def __init__(
+        self, dataset: BeirDataset, query_ids: list[str], doc_ids: list[str], indices: np.ndarray, scores: np.ndarray
+    ):
         self.qrels = {q: dataset.qrels[q] for q in query_ids}
         self.queries = [dataset.queries[q] for q in query_ids]
         self.query_ids = query_ids
@@ -50,7 +53,7 @@ class Candidates:
 def _prepare(data: Path, cache: Path) -> tuple[list[TrainingQuery], list[Candidates]]:
     if cache.is_file():
         with cache.open("rb") as handle:
-            return pickle.load(handle)  # noqa: S301 - our own cache file
+            return pickle.load(handle)
     rng = random.Random(7)
     dense_model = base_model_path("all-MiniLM-L6-v2")
     training: list[TrainingQuery] = []
@@ -82,7 +85,27 @@ def _prepare(data: Path, cache: Path) -> tuple[list[TrainingQuery], list[Candida
     return training, validation
 
 
-def score_candidates(model: object, encoder: PairEncoder, candidates: Candidates, batch: int = 256) -> list[np.ndarray]:
+def pseudo_queries(data: Path, per_corpus: int, seed: int) -> list[TrainingQuery]:
+    """Inverse-cloze pairs from corpus text alone: a document's title as the query, its body as the positive.
+
+    Negatives are the bodies of the documents BM25 ranks highest for that title (the document itself
+    excluded). No query or judgement of any split is read.
+    """
+    rng = random.Random(seed)
+    out: list[TrainingQuery] = []
+    for name in ("scifact", "nfcorpus"):
+        corpus = load_beir(data / name, "train").corpus
+        docs = [d for d in corpus.values() if d.title and len(d.text.split()) >= 30]
+        bodies = [d.text for d in docs]
+        chosen = rng.sample(range(len(docs)), min(per_corpus, len(docs)))
+        top, _ = BM25Index(bodies).search([docs[i].title for i in chosen], 30)
+        for row, index in enumerate(chosen):
+            negatives = [bodies[int(j)] for j in top[row] if int(j) != index][:20]
+            out.append(TrainingQuery(f"title:{docs[index].doc_id}", docs[index].title, [bodies[index]], negatives))
+    return out
+
+
+def score_candidates(model: Any, encoder: PairEncoder, candidates: Candidates, batch: int = 256) -> list[np.ndarray]:
     """Model logits for every (query, candidate) of a held-out set."""
     import torch
 
@@ -106,7 +129,9 @@ def ndcg_of(candidates: Candidates, scores: list[np.ndarray]) -> float:
     return evaluate_run(candidates.qrels, run)["ndcg@10"]
 
 
-def choose_fusion_weight(validation: list[Candidates], model_scores: list[list[np.ndarray]]) -> tuple[float, dict[str, float]]:
+def choose_fusion_weight(
+    validation: list[Candidates], model_scores: list[list[np.ndarray]]
+) -> tuple[float, dict[str, float]]:
     """Weight of the model in the fused score that maximises mean held-out nDCG@10."""
     table = {}
     for weight in np.round(np.arange(0.0, 1.0001, 0.05), 2):
@@ -126,13 +151,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=ListwiseConfig.steps)
     parser.add_argument("--eval-every", type=int, default=ListwiseConfig.eval_every)
     parser.add_argument("--seed", type=int, default=ListwiseConfig.seed)
+    parser.add_argument("--pseudo-queries", type=int, default=0, help="title->body pairs per corpus to add")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     training, validation = _prepare(args.data, args.out / "mined.pkl")
+    if args.pseudo_queries:
+        training = training + pseudo_queries(args.data, args.pseudo_queries, args.seed)
     config = ListwiseConfig(steps=args.steps, eval_every=args.eval_every, seed=args.seed)
 
-    def validate(model: object, encoder: PairEncoder) -> float:
+    def validate(model: Any, encoder: PairEncoder) -> float:
         return float(np.mean([ndcg_of(c, score_candidates(model, encoder, c)) for c in validation]))
 
     base = base_model_path("splade-tiny")
@@ -141,7 +169,7 @@ def main() -> None:
     weight, table = choose_fusion_weight(validation, model_scores)
     bm25_only = [ndcg_of(c, list(c.first_stage)) for c in validation]
     model_dir = args.out / "torch"
-    model.save_pretrained(model_dir)  # type: ignore[attr-defined]
+    model.save_pretrained(model_dir)
     encoder.tokenizer.save(str(model_dir / "tokenizer.json"))
     report = {
         "config": asdict(config),
@@ -151,6 +179,7 @@ def main() -> None:
         "fusion_table": table,
         "validation_bm25_ndcg@10": dict(zip(("scifact", "nfcorpus"), bm25_only)),
         "training_queries": len(training),
+        "pseudo_queries_per_corpus": args.pseudo_queries,
         "minutes": (time.time() - started) / 60,
     }
     (args.out / "report.json").write_text(json.dumps(report, indent=2))

@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,13 +54,13 @@ def sample_group(query: TrainingQuery, size: int, rng: random.Random) -> list[st
     return [positive, *negatives]
 
 
-def model_logits(model: object, encoder: PairEncoder, queries: Sequence[str], docs: Sequence[str]) -> object:
+def model_logits(model: Any, encoder: PairEncoder, queries: Sequence[str], docs: Sequence[str]) -> Any:
     """Forward pass of a transformers classifier on (query, doc) pairs; returns a (n,) logit tensor."""
     import torch
 
     pairs = encoder.encode_pairs(queries, docs)
     batch = _pad(list(range(len(pairs))), pairs, encoder.pad_id)
-    output = model(  # type: ignore[operator]
+    output = model(
         input_ids=torch.from_numpy(batch.input_ids),
         attention_mask=torch.from_numpy(batch.attention_mask),
         token_type_ids=torch.from_numpy(batch.token_type_ids),
@@ -71,9 +72,9 @@ def train_listwise(
     base: str | Path,
     queries: list[TrainingQuery],
     config: ListwiseConfig,
-    validate: Callable[[object, PairEncoder], float] | None = None,
+    validate: Callable[[Any, PairEncoder], float] | None = None,
     log: Callable[[str], None] = print,
-) -> tuple[object, PairEncoder, list[dict[str, float]]]:
+) -> tuple[Any, PairEncoder, list[dict[str, float]]]:
     """Train from `base` (a folder with a BERT-style encoder); returns the best model by validation."""
     import copy
 
@@ -122,11 +123,12 @@ def train_listwise(
     return model, encoder, history
 
 
-def _optimizer(model: object, config: ListwiseConfig) -> object:
+def _optimizer(model: Any, config: ListwiseConfig) -> Any:
     import torch
 
-    head, body = [], []
-    for name, parameter in model.named_parameters():  # type: ignore[attr-defined]
+    head: list[Any] = []
+    body: list[Any] = []
+    for name, parameter in model.named_parameters():
         (head if name.startswith("classifier") else body).append(parameter)
     return torch.optim.AdamW(
         [
@@ -137,7 +139,7 @@ def _optimizer(model: object, config: ListwiseConfig) -> object:
     )
 
 
-def _schedule(optimizer: object, config: ListwiseConfig) -> object:
+def _schedule(optimizer: Any, config: ListwiseConfig) -> Any:
     import torch
 
     warmup = max(1, int(config.steps * config.warmup_fraction))
@@ -147,4 +149,4 @@ def _schedule(optimizer: object, config: ListwiseConfig) -> object:
             return (step + 1) / warmup
         return max(0.0, (config.steps - step) / max(1, config.steps - warmup))
 
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)  # type: ignore[arg-type]
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)

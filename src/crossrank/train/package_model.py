@@ -1,6 +1,6 @@
 """Turn a trained torch cross-encoder into the shipped form: ONNX fp32 + int8, tokenizer, config, settings.
 
-    python -m crossrank.train.package_model runs/default src/crossrank/models/default
+python -m crossrank.train.package_model runs/default src/crossrank/models/default
 """
 
 from __future__ import annotations

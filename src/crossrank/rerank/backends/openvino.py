@@ -83,7 +83,11 @@ def _int8_model(core: Any, files: ModelFiles, model: Any) -> Any:
     samples = []
     for query, doc in _CALIBRATION_TEXTS:
         for batch in length_sorted_batches(encoder.encode(query, [doc, doc[: len(doc) // 2]])):
-            feeds = {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask, "token_type_ids": batch.token_type_ids}
+            feeds = {
+                "input_ids": batch.input_ids,
+                "attention_mask": batch.attention_mask,
+                "token_type_ids": batch.token_type_ids,
+            }
             samples.append({name: feeds[name] for name in names})
     quantized = nncf.quantize(
         model, nncf.Dataset(samples), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(samples)

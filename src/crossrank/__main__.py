@@ -1,0 +1,5 @@
+"""`python -m crossrank` is the `crossrank` command."""
+
+from crossrank.cli.main import main
+
+main()
