@@ -15,7 +15,7 @@ def test_shipped_model_fits_the_size_budget():
 
 def test_shipped_model_has_its_files_and_a_model_card():
     root = default_model_path()
-    for name in ("config.json", "tokenizer.json", "model.onnx", "model_int8.onnx", "crossrank.json", "README.md"):
+    for name in ("config.json", "tokenizer.json", "model.onnx", "crossrank.json", "README.md"):
         assert (root / name).is_file(), name
     card = (root / "README.md").read_text()
     for topic in ("splade-tiny", "SciFact", "NFCorpus", "non-commercial", "nDCG@10", "crossrank.train.default_recipe"):

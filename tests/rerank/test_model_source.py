@@ -8,7 +8,7 @@ from crossrank.rerank.model_source import resolve_model
 def test_default_model_resolves_to_the_packaged_folder():
     files = resolve_model(None)
     assert files.root == default_model_path()
-    assert files.onnx_file() is not None and files.onnx_file(int8=True) is not None
+    assert files.onnx_file() is not None
     assert files.num_labels == 1
 
 

