@@ -141,3 +141,11 @@ async def test_arerank_does_not_block_the_event_loop(reranker: Reranker, example
     # the loop kept ticking while the model ran in a worker thread
     assert ticks >= max(2, int(elapsed / 0.001 * 0.1))
     assert [r.index for r in results] == [r.index for r in reranker.rerank(QUERY, docs, top_k=3)]
+
+
+def test_predict_rejects_malformed_pairs(reranker: Reranker):
+    with pytest.raises(InvalidInputError, match="pair 1 is not a"):
+        reranker.predict([(QUERY, "ok"), (QUERY,)])
+    with pytest.raises(InvalidInputError, match="document of pair 0 is NoneType"):
+        reranker.predict([(QUERY, None)])
+    assert reranker.predict([]).shape == (0,)

@@ -21,6 +21,15 @@ class MicroBatch:
     attention_mask: np.ndarray  # int64 (rows, width)
     token_type_ids: np.ndarray  # int64 (rows, width)
 
+    def feeds(self, names: list[str]) -> dict[str, np.ndarray]:
+        """The named model inputs (a model may take only some of the three)."""
+        arrays = {
+            "input_ids": self.input_ids,
+            "attention_mask": self.attention_mask,
+            "token_type_ids": self.token_type_ids,
+        }
+        return {name: arrays[name] for name in names}
+
 
 def length_sorted_batches(
     pairs: Sequence[EncodedPair], token_budget: int = DEFAULT_TOKEN_BUDGET, pad_id: int = 0
@@ -36,11 +45,12 @@ def length_sorted_batches(
         # sorted ascending, so the last pair in a group sets the padded width
         while stop < len(order) and (stop - start + 1) * len(pairs[order[stop]]) <= token_budget:
             stop += 1
-        yield _pad([order[i] for i in range(start, stop)], pairs, pad_id)
+        yield pad_pairs([order[i] for i in range(start, stop)], pairs, pad_id)
         start = stop
 
 
-def _pad(indices: list[int], pairs: Sequence[EncodedPair], pad_id: int) -> MicroBatch:
+def pad_pairs(indices: list[int], pairs: Sequence[EncodedPair], pad_id: int) -> MicroBatch:
+    """Pad the pairs at `indices`, in that order, to the longest of them."""
     width = max(len(pairs[i]) for i in indices)
     input_ids = np.full((len(indices), width), pad_id, dtype=np.int64)
     attention = np.zeros((len(indices), width), dtype=np.int64)

@@ -20,6 +20,13 @@ def check_query(query: object) -> str:
     return query
 
 
+def check_document(index: int, document: object) -> str:
+    """The document of a (query, document) pair must be a string."""
+    if not isinstance(document, str):
+        raise InvalidInputError(f"the document of pair {index} is {type(document).__name__}, not a string")
+    return document
+
+
 def candidate_texts(candidates: object, text_key: str) -> list[str]:
     """The text of each candidate: the string itself, or `candidate[text_key]` for a mapping."""
     if candidates is None:

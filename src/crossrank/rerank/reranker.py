@@ -12,7 +12,13 @@ import numpy as np
 from crossrank.errors import InvalidInputError
 from crossrank.rerank.backends import choose_backend, choose_device, choose_precision, create_backend
 from crossrank.rerank.batching import DEFAULT_TOKEN_BUDGET, length_sorted_batches
-from crossrank.rerank.candidates import Candidate, candidate_texts, check_query, first_stage_values
+from crossrank.rerank.candidates import (
+    Candidate,
+    candidate_texts,
+    check_document,
+    check_query,
+    first_stage_values,
+)
 from crossrank.rerank.encoding import DEFAULT_QUERY_TOKENS, EncodedPair, PairEncoder
 from crossrank.rerank.fusion import fuse_scores
 from crossrank.rerank.model_source import resolve_model
@@ -77,7 +83,7 @@ class Reranker:
             if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
                 raise InvalidInputError(f"pair {index} is not a (query, document) tuple")
             check_query(pair[0])
-            candidate_texts([pair[1]], "content")
+            check_document(index, pair[1])
         encoded = self.encoder.encode_pairs([p[0] for p in pairs], [p[1] for p in pairs])
         return self._finish(self._logits(encoded), raw)
 

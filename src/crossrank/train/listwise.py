@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from crossrank.rerank.batching import _pad
+from crossrank.rerank.batching import pad_pairs
 from crossrank.rerank.encoding import PairEncoder
 from crossrank.train.mining import TrainingQuery
 
@@ -59,7 +59,7 @@ def model_logits(model: Any, encoder: PairEncoder, queries: Sequence[str], docs:
     import torch
 
     pairs = encoder.encode_pairs(queries, docs)
-    batch = _pad(list(range(len(pairs))), pairs, encoder.pad_id)
+    batch = pad_pairs(list(range(len(pairs))), pairs, encoder.pad_id)
     output = model(
         input_ids=torch.from_numpy(batch.input_ids),
         attention_mask=torch.from_numpy(batch.attention_mask),

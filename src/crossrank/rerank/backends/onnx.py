@@ -34,13 +34,9 @@ class OnnxBackend:
         path = ensure_onnx(files, int8=precision == "int8")
         self._session = ort.InferenceSession(str(path), options, providers=providers)
         self._inputs = [i.name for i in self._session.get_inputs()]
+        self._output = self._session.get_outputs()[0].name
         self.device, self.precision, self.path = device, precision, path
 
     def logits(self, batch: MicroBatch) -> np.ndarray:
-        feeds = {
-            "input_ids": batch.input_ids,
-            "attention_mask": batch.attention_mask,
-            "token_type_ids": batch.token_type_ids,
-        }
-        (output,) = self._session.run(["logits"], {name: feeds[name] for name in self._inputs})
+        (output,) = self._session.run([self._output], batch.feeds(self._inputs))
         return np.asarray(output, dtype=np.float32)

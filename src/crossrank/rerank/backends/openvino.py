@@ -51,13 +51,8 @@ class OpenVinoBackend:
         return files.openvino_file() or ensure_onnx(files)
 
     def logits(self, batch: MicroBatch) -> np.ndarray:
-        feeds = {
-            "input_ids": batch.input_ids,
-            "attention_mask": batch.attention_mask,
-            "token_type_ids": batch.token_type_ids,
-        }
         request = self._compiled.create_infer_request()
-        result = request.infer({name: feeds[name] for name in self._inputs})
+        result = request.infer(batch.feeds(self._inputs))
         return np.asarray(result[self._compiled.output(0)], dtype=np.float32)
 
 
