@@ -21,12 +21,16 @@ _TOKENIZER_FILES = [
     "sentencepiece.bpe.model",
     "crossrank.json",
 ]
-_BACKEND_FILES = {
-    "onnx": ["onnx/model.onnx", "onnx/model_qint8_avx512_vnni.onnx", "model.onnx"],
-    "openvino": ["openvino/openvino_model.xml", "openvino/openvino_model.bin"],
-    "torch": ["model.safetensors", "pytorch_model.bin"],
+_ONNX_FILES = ["onnx/model.onnx", "model.onnx"]
+_OPENVINO_FILES = ["openvino/openvino_model.xml", "openvino/openvino_model.bin"]
+_TORCH_FILES = ["model.safetensors", "pytorch_model.bin"]
+# what each backend can start from, best first; the torch weights are the last resort (exported once)
+_SOURCES = {
+    "onnx": [_ONNX_FILES, _TORCH_FILES],
+    "openvino": [_OPENVINO_FILES, _ONNX_FILES, _TORCH_FILES],
+    "torch": [_TORCH_FILES],
 }
-_INT8_ONNX_NAMES = ("model_int8.onnx", "onnx/model_int8.onnx", "onnx/model_qint8_avx512_vnni.onnx")
+_INT8_ONNX_NAMES = ("model_int8.onnx", "onnx/model_int8.onnx")
 
 
 @dataclass(frozen=True)
@@ -114,27 +118,21 @@ def _load_folder(name: str, root: Path) -> ModelFiles:
 
 
 def _download(repo_id: str, backend: str, revision: str | None) -> Path:
+    """Fetch the tokenizer and config, then the first kind of weights the repository has for this backend."""
     from huggingface_hub import snapshot_download
 
-    patterns = _TOKENIZER_FILES + _BACKEND_FILES.get(backend, [])
     try:
-        root = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
-        if not _has_weights(root, backend):
-            # no ready-made files for this backend: fetch the torch weights to export from
-            root = Path(
-                snapshot_download(repo_id, revision=revision, allow_patterns=patterns + _BACKEND_FILES["torch"])
-            )
+        for files in _SOURCES.get(backend, [_TORCH_FILES]):
+            root = Path(snapshot_download(repo_id, revision=revision, allow_patterns=_TOKENIZER_FILES + files))
+            if any((root / name).is_file() for name in files):
+                return root
     except Exception as exc:  # huggingface_hub raises many types for offline/missing; all mean "not available"
         raise ModelNotFoundError(
             f"could not load {repo_id!r} from the Hugging Face hub or its local cache ({type(exc).__name__}). "
             "Without network access, download the model elsewhere and pass its folder: "
             "Reranker('/path/to/model') or --model /path/to/model"
         ) from exc
-    return root
-
-
-def _has_weights(root: Path, backend: str) -> bool:
-    return any((root / name).is_file() for name in _BACKEND_FILES.get(backend, []) if not name.endswith(".bin"))
+    raise ModelNotFoundError(f"{repo_id!r} has no weights crossrank can load (ONNX, OpenVINO or torch)")
 
 
 def _write_tokenizer_json(files: ModelFiles) -> None:
