@@ -149,3 +149,11 @@ def test_predict_rejects_malformed_pairs(reranker: Reranker):
     with pytest.raises(InvalidInputError, match="document of pair 0 is NoneType"):
         reranker.predict([(QUERY, None)])
     assert reranker.predict([]).shape == (0,)
+
+
+def test_rank_has_the_sentence_transformers_shape(reranker: Reranker, example_docs):
+    texts = [d["content"] for d in example_docs]
+    ranked = reranker.rank(QUERY, texts, top_k=2, return_documents=True)
+    assert [set(r) for r in ranked] == [{"corpus_id", "score", "text"}] * 2
+    assert [r["corpus_id"] for r in ranked] == [r.index for r in reranker.rerank(QUERY, texts, top_k=2)]
+    assert texts[ranked[0]["corpus_id"]] == ranked[0]["text"]

@@ -142,6 +142,15 @@ class Reranker:
             for i in order
         ]
 
+    def rank(
+        self, query: str, documents: Sequence[str], *, top_k: int | None = None, return_documents: bool = False
+    ) -> list[dict[str, Any]]:
+        """sentence-transformers' `CrossEncoder.rank` shape: dicts with corpus_id, score (and text), best first."""
+        ranked = self.rerank(query, documents, top_k=top_k)
+        if return_documents:
+            return [{"corpus_id": r.index, "score": r.score, "text": r.text} for r in ranked]
+        return [{"corpus_id": r.index, "score": r.score} for r in ranked]
+
     async def arerank(self, query: str, candidates: Sequence[Candidate], **options: Any) -> list[RerankResult]:
         """rerank() in a worker thread, so the event loop keeps serving while the model runs."""
         return await asyncio.to_thread(self.rerank, query, candidates, **options)
