@@ -157,3 +157,12 @@ def test_rank_has_the_sentence_transformers_shape(reranker: Reranker, example_do
     assert [set(r) for r in ranked] == [{"corpus_id", "score", "text"}] * 2
     assert [r["corpus_id"] for r in ranked] == [r.index for r in reranker.rerank(QUERY, texts, top_k=2)]
     assert texts[ranked[0]["corpus_id"]] == ranked[0]["text"]
+
+
+async def test_concurrent_calls_give_the_same_results_as_sequential_ones(reranker: Reranker, example_docs):
+    queries = [QUERY, "sourdough starter", "postgres vacuum", "python threads and the GIL"] * 2
+    together = await asyncio.gather(*(reranker.arerank(q, example_docs) for q in queries))
+    for query, results in zip(queries, together):
+        expected = reranker.rerank(query, example_docs)
+        assert [r.index for r in results] == [r.index for r in expected]
+        np.testing.assert_allclose([r.score for r in results], [r.score for r in expected], atol=1e-6)
