@@ -32,9 +32,11 @@ def choose_backend(backend: str, device: str) -> str:
 
 
 def choose_precision(precision: str, backend: str, device: str) -> str:
-    """`auto`: fp16 on CUDA; bf16 where the CPU multiplies it natively (OpenVINO, torch); fp32 otherwise."""
+    """`auto`: fp32 for ONNX Runtime; fp16 for torch on CUDA; bf16 where the CPU multiplies it natively; else fp32."""
     if precision != "auto":
         return precision
+    if backend == "onnx":
+        return "fp32"
     if device == "cuda":
         return "fp16"
     if backend in ("openvino", "torch") and has_bf16_matmul():
