@@ -41,7 +41,7 @@ def export_onnx(files: ModelFiles, target: Path) -> None:
     model = AutoModelForSequenceClassification.from_pretrained(
         str(files.root), attn_implementation="eager", dtype=torch.float32
     ).eval()
-    inputs = ONNX_INPUTS if int(files.config.get("type_vocab_size", 1)) > 1 else ONNX_INPUTS[:2]
+    inputs = ONNX_INPUTS if files.uses_token_types else ONNX_INPUTS[:2]
     example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in inputs)
     axes = {name: {0: "batch", 1: "sequence"} for name in inputs}
     target.parent.mkdir(parents=True, exist_ok=True)

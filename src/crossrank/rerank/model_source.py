@@ -55,6 +55,11 @@ class ModelFiles:
         return len(self.config.get("id2label", {"0": "LABEL_0"}))
 
     @property
+    def uses_token_types(self) -> bool:
+        """BERT-style models take segment ids; RoBERTa/XLM-R style ones (type_vocab_size 1) do not."""
+        return int(self.config.get("type_vocab_size", 1)) > 1
+
+    @property
     def max_length(self) -> int:
         """Longest pair the model takes: crossrank.json, else the tokenizer's limit, else the position table."""
         if "max_length" in self.settings:

@@ -32,7 +32,7 @@ class TorchBackend:
         dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
         self._torch = torch
         self._model = load_torch_model(files).to(device=device, dtype=dtype).eval()
-        self._uses_token_types = int(files.config.get("type_vocab_size", 1)) > 1
+        self._uses_token_types = files.uses_token_types
         self.device, self.precision = device, precision
 
     def logits(self, batch: MicroBatch) -> np.ndarray:
