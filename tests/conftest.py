@@ -32,3 +32,24 @@ def reranker():
     from crossrank import Reranker
 
     return Reranker(backend="onnx", device="cpu", precision="fp32")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from crossrank.retrieve.embedder import Embedder
+
+    return Embedder(backend="onnx", device="cpu", precision="fp32")
+
+
+@pytest.fixture()
+def store(tmp_path, embedder, example_docs):
+    """A fresh embedded store holding the 20 example documents, with some metadata."""
+    from crossrank.retrieve.store import LanceStore
+
+    created = LanceStore(tmp_path / "kb", embedder)
+    documents = [
+        {**doc, "created_at": f"2026-0{1 + i % 9}-15T10:30:00Z", "confidence": 0.5 + (i % 5) / 10}
+        for i, doc in enumerate(example_docs)
+    ]
+    created.add(documents)
+    return created

@@ -1,4 +1,4 @@
-"""`crossrank rerank` and `crossrank info`."""
+"""The `crossrank` command: rerank, index, search, eval and info."""
 
 from __future__ import annotations
 
@@ -7,19 +7,18 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from crossrank.cli.eval_command import evaluate
+from crossrank.cli.output import fail as _fail
+from crossrank.cli.output import stdout as _out
+from crossrank.cli.store_commands import index, search
 from crossrank.errors import CrossrankError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Retrieve-then-rerank search with cross-encoders.")
-_out = Console()
-_err = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
+app.command()(index)
+app.command()(search)
+app.command("eval")(evaluate)
 
 
 @app.command()

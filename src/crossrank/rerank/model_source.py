@@ -12,8 +12,12 @@ from crossrank.errors import ModelNotFoundError
 from crossrank.models import default_model_path
 
 DEFAULT_MODEL = "default"
+HEADS = ("classification", "embedding")  # a cross-encoder's score head, or a bi-encoder's token vectors
 _TOKENIZER_FILES = [
     "config.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "1_Pooling/config.json",
     "tokenizer.json",
     "tokenizer_config.json",
     "special_tokens_map.json",
@@ -41,6 +45,7 @@ class ModelFiles:
     root: Path
     config: dict[str, Any] = field(repr=False)
     settings: dict[str, Any] = field(repr=False)  # crossrank.json: fusion weight, lengths; may be empty
+    head: str = "classification"
 
     @property
     def tokenizer_file(self) -> Path:
@@ -64,6 +69,9 @@ class ModelFiles:
         """Longest pair the model takes: crossrank.json, else the tokenizer's limit, else the position table."""
         if "max_length" in self.settings:
             return int(self.settings["max_length"])
+        sentence_config = self.root / "sentence_bert_config.json"
+        if sentence_config.is_file() and "max_seq_length" in (declared := json.loads(sentence_config.read_text())):
+            return int(declared["max_seq_length"])
         limits = [int(self.config.get("max_position_embeddings", 512))]
         if self.config.get("model_type") in {"roberta", "xlm-roberta", "camembert"}:
             limits[0] -= 2  # RoBERTa-style position ids start after the padding index
@@ -98,25 +106,31 @@ class ModelFiles:
         return cache / "exports" / digest
 
 
-def resolve_model(spec: str | Path | None, backend: str = "onnx", revision: str | None = None) -> ModelFiles:
-    """Turn a name into files on disk: None/"default", a folder, or a Hugging Face id."""
+def resolve_model(
+    spec: str | Path | None,
+    backend: str = "onnx",
+    revision: str | None = None,
+    head: str = "classification",
+    default: Path | None = None,
+) -> ModelFiles:
+    """Turn a name into files on disk: None/"default" (`default`, else the shipped reranker), a folder, or a hub id."""
     if spec is None or str(spec) == DEFAULT_MODEL:
-        return _load_folder(DEFAULT_MODEL, default_model_path())
+        return _load_folder(DEFAULT_MODEL, default or default_model_path(), head)
     path = Path(spec).expanduser()
     if path.is_dir():
-        return _load_folder(str(spec), path)
+        return _load_folder(str(spec), path, head)
     if path.exists() or str(spec).startswith((".", "/", "~")) or str(spec).count("/") != 1:
         raise ModelNotFoundError(f"model {str(spec)!r} is neither a model folder nor a Hugging Face id like 'org/name'")
-    return _load_folder(str(spec), _download(str(spec), backend, revision))
+    return _load_folder(str(spec), _download(str(spec), backend, revision), head)
 
 
-def _load_folder(name: str, root: Path) -> ModelFiles:
+def _load_folder(name: str, root: Path, head: str = "classification") -> ModelFiles:
     config_file = root / "config.json"
     if not config_file.is_file():
         raise ModelNotFoundError(f"{root} is not a model folder: config.json is missing")
     settings_file = root / "crossrank.json"
     settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
-    files = ModelFiles(name, root, json.loads(config_file.read_text()), settings)
+    files = ModelFiles(name, root, json.loads(config_file.read_text()), settings, head)
     if not files.tokenizer_file.is_file():
         _write_tokenizer_json(files)
     return files

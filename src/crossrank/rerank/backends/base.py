@@ -10,7 +10,7 @@ from crossrank.rerank.batching import MicroBatch
 
 
 class Backend(Protocol):
-    """Runs the model on one padded micro-batch and returns its raw head outputs, shape (rows, num_labels)."""
+    """Runs the model on one padded micro-batch: (rows, num_labels) logits, or (rows, width, hidden) token vectors."""
 
     name: str
     device: str

@@ -14,7 +14,7 @@ PRECISIONS = {"cpu": ("fp32", "bf16"), "cuda": ("fp32", "fp16", "bf16")}
 
 
 class TorchBackend:
-    """A transformers sequence-classification model in eval mode."""
+    """A transformers model in eval mode: sequence classification, or the bare encoder for embeddings."""
 
     name = "torch"
 
@@ -44,7 +44,7 @@ class TorchBackend:
         if self._uses_token_types:
             inputs["token_type_ids"] = torch.from_numpy(batch.token_type_ids).to(self.device)
         with torch.inference_mode():
-            output = self._model(**inputs).logits
+            output = self._model(**inputs)[0]  # logits, or token vectors for an embedding model
         return output.float().cpu().numpy()
 
 
@@ -54,16 +54,17 @@ def load_torch_model(files: ModelFiles) -> Any:
     The shipped default model carries only ONNX weights (to stay small); its export keeps every
     parameter under its transformers name, so torch can load exactly the same numbers.
     """
-    from transformers import AutoConfig, AutoModelForSequenceClassification
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
+    model_class = AutoModel if files.head == "embedding" else AutoModelForSequenceClassification
     if files.torch_weights() is not None:
-        return AutoModelForSequenceClassification.from_pretrained(str(files.root), attn_implementation="eager")
+        return model_class.from_pretrained(str(files.root), attn_implementation="eager")
     onnx_file = files.onnx_file()
     if onnx_file is None:
         raise BackendUnavailableError(f"{files.name} has neither torch weights nor an fp32 ONNX file")
     config = AutoConfig.from_pretrained(str(files.root))
     config._attn_implementation = "eager"
-    model = AutoModelForSequenceClassification.from_config(config)
+    model = model_class.from_config(config)
     _load_onnx_parameters(model, onnx_file)
     return model
 
@@ -74,7 +75,7 @@ def _load_onnx_parameters(model: Any, onnx_file: Any) -> None:
     from onnx import numpy_helper
 
     graph = onnx.load(str(onnx_file)).graph
-    found = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    found = {init.name.removeprefix("model."): numpy_helper.to_array(init) for init in graph.initializer}
     state = model.state_dict()
     missing = [name for name in state if name not in found and not name.endswith("position_ids")]
     if missing:

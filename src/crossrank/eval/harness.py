@@ -1,0 +1,149 @@
+"""`crossrank eval`: stage-1 retrievers and reranking on a BEIR-layout dataset, scored with trec_eval semantics.
+
+The corpus is ingested once into an embedded store (cached on disk beside the user's cache), each
+stage-1 mode retrieves `depth` candidates per judged query, and the reranker reorders the top
+`candidates_k` of each, so every row is measured on the same data in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crossrank.eval.beir import BeirDataset
+from crossrank.eval.metrics import evaluate_run
+from crossrank.pipeline import SearchHit, hit_from, rerank_hits
+from crossrank.progress import progress_bar
+from crossrank.rerank.reranker import Reranker
+from crossrank.retrieve.embedder import Embedder
+from crossrank.retrieve.retrievers import MODES, store_retriever
+from crossrank.retrieve.store import LanceStore
+
+Run = dict[str, dict[str, float]]
+Candidates = dict[str, list[SearchHit]]
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    """One system's metrics and its per-query latency (ms, p50 and p95) on one dataset."""
+
+    dataset: str
+    system: str
+    metrics: dict[str, float]
+    p50_ms: float
+    p95_ms: float
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "system": self.system,
+            **self.metrics,
+            "p50_ms": self.p50_ms,
+            "p95_ms": self.p95_ms,
+            **self.settings,
+        }
+
+
+def cached_store(dataset: BeirDataset, folder: Path, embedder: Embedder, show_progress: bool = True) -> LanceStore:
+    """The dataset's corpus in an embedded store, ingested on first use and reused while it is unchanged."""
+    fingerprint = hashlib.sha256(
+        f"{dataset.name}|{len(dataset.corpus)}|{embedder.model_name}|{embedder.max_length}".encode()
+    ).hexdigest()[:12]
+    path = folder / f"{dataset.name}-{fingerprint}"
+    store = LanceStore(path, embedder)
+    if store.count() != len(dataset.corpus):
+        documents = [{"id": d.doc_id, "title": d.title, "content": d.text} for d in dataset.corpus.values()]
+        store.add(documents, show_progress=show_progress)
+    store.optimize()
+    return store
+
+
+def default_cache() -> Path:
+    return Path(os.environ.get("CROSSRANK_CACHE", Path.home() / ".cache" / "crossrank")) / "eval-stores"
+
+
+def retrieve_all(
+    store: LanceStore, dataset: BeirDataset, mode: str, depth: int = 100, show_progress: bool = True
+) -> tuple[Candidates, list[float]]:
+    """Stage-1 candidates of every judged query, and each query's retrieval time in ms."""
+    retriever = store_retriever(store, mode)
+    candidates: Candidates = {}
+    latencies: list[float] = []
+
+    async def run_all() -> None:
+        for query_id in progress_bar(dataset.judged_query_ids, f"{dataset.name}: {mode}", show_progress):
+            started = time.perf_counter()
+            found = await retriever.query(dataset.queries[query_id], depth)
+            latencies.append((time.perf_counter() - started) * 1000)
+            candidates[query_id] = [hit_from(c) for c in found]
+
+    asyncio.run(run_all())
+    return candidates, latencies
+
+
+def rerank_all(
+    reranker: Reranker,
+    dataset: BeirDataset,
+    candidates: Candidates,
+    candidates_k: int,
+    fusion_weight: float | None = None,
+    show_progress: bool = True,
+    label: str = "rerank",
+) -> tuple[Run, list[float]]:
+    """Rerank each query's top `candidates_k`; the rest keep their stage-1 order below them."""
+    run: Run = {}
+    latencies: list[float] = []
+    for query_id in progress_bar(list(candidates), f"{dataset.name}: {label}", show_progress):
+        hits = candidates[query_id]
+        started = time.perf_counter()
+        reranked = rerank_hits(reranker, dataset.queries[query_id], hits[:candidates_k], fusion_weight)
+        latencies.append((time.perf_counter() - started) * 1000)
+        run[query_id] = ranked_run(reranked + hits[candidates_k:])
+    return run, latencies
+
+
+def ranked_run(hits: Sequence[SearchHit]) -> dict[str, float]:
+    """A run entry that keeps the list's order exactly (trec_eval sorts by score, so scores encode rank)."""
+    return {hit.document.id: float(len(hits) - position) for position, hit in enumerate(hits)}
+
+
+def row(dataset: BeirDataset, system: str, run: Run, latencies: list[float], **settings: Any) -> EvalRow:
+    """Score a run and summarise its latencies."""
+    p50, p95 = (float(np.percentile(latencies, q)) for q in (50, 95)) if latencies else (0.0, 0.0)
+    return EvalRow(dataset.name, system, evaluate_run(dataset.qrels, run), p50, p95, settings)
+
+
+def evaluate_dataset(
+    dataset: BeirDataset,
+    store: LanceStore,
+    reranker: Reranker | None,
+    *,
+    modes: Sequence[str] = MODES,
+    candidates_k: int = 100,
+    depth: int = 100,
+    show_progress: bool = True,
+) -> list[EvalRow]:
+    """Rows for each stage-1 mode, and each + rerank when a reranker is given."""
+    rows = []
+    for mode in _ordered(modes):
+        candidates, stage1_ms = retrieve_all(store, dataset, mode, depth, show_progress)
+        rows.append(row(dataset, mode, {q: ranked_run(h) for q, h in candidates.items()}, stage1_ms))
+        if reranker is not None:
+            run, rerank_ms = rerank_all(reranker, dataset, candidates, candidates_k, show_progress=show_progress)
+            total = [a + b for a, b in zip(stage1_ms, rerank_ms)]
+            rows.append(row(dataset, f"{mode} + rerank", run, total, candidates_k=candidates_k))
+    return rows
+
+
+def _ordered(modes: Sequence[str]) -> list[str]:
+    order = ("bm25", "dense", "hybrid")
+    return sorted(dict.fromkeys(modes), key=lambda m: order.index(m) if m in order else len(order))
