@@ -105,3 +105,20 @@ async def test_bad_arguments(pipe):
         await pipe.search("   ")
     with pytest.raises(InvalidInputError, match="inside an event loop"):
         pipe.search_sync("query")
+
+
+async def test_fuses_with_the_models_weight_for_the_retriever(store, reranker):
+    weight = reranker.fusion_weight_for("hybrid")
+    assert weight == reranker.files.settings["fusion_weights"]["hybrid"]
+    assert reranker.fusion_weight_for(None) == reranker.fusion_weight
+    pipe = Pipeline(store_retriever(store, "hybrid"), reranker, store=store)
+    response = await pipe.search("how do JWT tokens expire", final_k=10, candidates_k=10)
+    stage1 = await store_retriever(store, "hybrid").query("how do JWT tokens expire", 10)
+    expected = reranker.rerank(
+        "how do JWT tokens expire",
+        [c.document.text for c in stage1],
+        first_stage_scores=[c.score for c in stage1],
+        fusion_weight=weight,
+    )
+    assert [h.id for h in response.hits] == [stage1[r.index].document.id for r in expected]
+    assert [h.score for h in response.hits] == pytest.approx([r.score for r in expected])

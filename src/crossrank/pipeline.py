@@ -121,7 +121,8 @@ class Pipeline:
         fusion_weight: float | None = None,
     ):
         """`fusion_weight`: weight of the cross-encoder against the stage-1 score in the final order
-        (None: the model's own, chosen on held-out data; 1.0: the cross-encoder alone)."""
+        (None: the model's own weight for this kind of retriever, chosen on held-out data; 1.0: the
+        cross-encoder alone)."""
         self.retriever = retriever
         self.reranker = reranker
         self.store = store
@@ -251,7 +252,10 @@ class Pipeline:
     def _rerank(self, query: str, pool: list[SearchHit]) -> list[SearchHit]:
         assert self.reranker is not None
         started = time.perf_counter()
-        reranked = rerank_hits(self.reranker, query, pool, self.fusion_weight)
+        weight = self.fusion_weight
+        if weight is None:
+            weight = self.reranker.fusion_weight_for(getattr(self.retriever, "fusion_key", None))
+        reranked = rerank_hits(self.reranker, query, pool, weight)
         self.cost.observe(len(pool), _since(started))
         return reranked
 

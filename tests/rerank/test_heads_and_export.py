@@ -55,3 +55,14 @@ def test_torch_weights_are_exported_to_onnx_once_and_cached(two_label_model: Pat
     int8 = Reranker(str(two_label_model), backend="onnx", device="cpu", precision="int8")
     assert (two_label_model / "crossrank-exports" / "model_int8.onnx").is_file()
     assert np.argmax(int8.predict(PAIRS)[:2]) == 0
+
+
+def test_int8_export_really_quantises_the_weights():
+    """The export keeps weights behind Transpose nodes; int8 must still find and quantise them."""
+    onnx = pytest.importorskip("onnx")
+    from crossrank.rerank.export import ensure_onnx
+
+    graph = onnx.load(str(ensure_onnx(resolve_model(None), int8=True))).graph
+    operators = {node.op_type for node in graph.node}
+    assert "MatMulInteger" in operators or "DynamicQuantizeMatMul" in operators
+    assert any(init.data_type == onnx.TensorProto.INT8 for init in graph.initializer)

@@ -68,7 +68,7 @@ def evaluate(
             stderr.print(f"wrote {plot_sweep(rows, plot)}")
     except CrossrankError as exc:
         raise fail(str(exc)) from None
-    stdout.print(_table(rows, split))
+    stdout.print(_table(rows, split), width=max(stdout.width, 140))
     if json_out is not None:
         json_out.write_text(json.dumps([r.to_dict() for r in rows], indent=2) + "\n")
         stderr.print(f"wrote {json_out}")

@@ -138,7 +138,8 @@ def evaluate_dataset(
         candidates, stage1_ms = retrieve_all(store, dataset, mode, depth, show_progress)
         rows.append(row(dataset, mode, {q: ranked_run(h) for q, h in candidates.items()}, stage1_ms))
         if reranker is not None:
-            run, rerank_ms = rerank_all(reranker, dataset, candidates, candidates_k, show_progress=show_progress)
+            weight = reranker.fusion_weight_for(mode)
+            run, rerank_ms = rerank_all(reranker, dataset, candidates, candidates_k, weight, show_progress)
             total = [a + b for a, b in zip(stage1_ms, rerank_ms)]
             rows.append(row(dataset, f"{mode} + rerank", run, total, candidates_k=candidates_k))
     return rows

@@ -67,6 +67,15 @@ class Reranker:
         """Model weight used when first-stage scores are fused (the model's own, else 0.5)."""
         return float(self.files.settings.get("fusion_weight", 0.5))
 
+    def fusion_weight_for(self, first_stage: str | None) -> float:
+        """The model's weight for fusing with a named first stage (`bm25`, `dense`, `hybrid`), else the general one.
+
+        A model may carry one weight per stage-1 retriever in its crossrank.json (`fusion_weights`),
+        chosen on held-out data: scores of different retrievers need different weights.
+        """
+        per_stage = self.files.settings.get("fusion_weights", {})
+        return float(per_stage.get(first_stage, self.fusion_weight)) if first_stage else self.fusion_weight
+
     def __repr__(self) -> str:
         return (
             f"Reranker(model={self.model_name!r}, backend={self.backend_name!r}, device={self.device!r}, "

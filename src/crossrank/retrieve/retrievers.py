@@ -24,7 +24,11 @@ MODES = ("hybrid", "dense", "bm25")
 
 @runtime_checkable
 class Retriever(Protocol):
-    """Stage 1: the best `top_k` documents for a query, best first, optionally filtered on metadata."""
+    """Stage 1: the best `top_k` documents for a query, best first, optionally filtered on metadata.
+
+    A retriever may also name its kind in a `fusion_key` attribute (`bm25`, `dense`, `hybrid`): the pipeline
+    then fuses with the reranker's weight for that kind of score.
+    """
 
     async def query(self, text: str, top_k: int, filter: Filter | None = None) -> list[Retrieved]: ...
 
@@ -43,6 +47,8 @@ class SearchableStore(Protocol):
 class VectorRetriever:
     """Dense retrieval: embed the query, nearest stored vectors by cosine."""
 
+    fusion_key = "dense"  # which of a model's per-retriever fusion weights applies to these scores
+
     def __init__(self, store: SearchableStore):
         self.store = store
 
@@ -55,6 +61,8 @@ class VectorRetriever:
 
 class KeywordRetriever:
     """BM25 over title + content."""
+
+    fusion_key = "bm25"
 
     def __init__(self, store: SearchableStore):
         self.store = store
@@ -72,6 +80,8 @@ class HybridRetriever:
     Each retriever is asked for `depth` x top_k candidates (at least 100) so documents ranked moderately
     by both can surface; each result keeps every retriever's own score in `scores`.
     """
+
+    fusion_key = "hybrid"
 
     def __init__(
         self,
