@@ -122,3 +122,9 @@ async def test_fuses_with_the_models_weight_for_the_retriever(store, reranker):
     )
     assert [h.id for h in response.hits] == [stage1[r.index].document.id for r in expected]
     assert [h.score for h in response.hits] == pytest.approx([r.score for r in expected])
+
+
+async def test_rerank_false_keeps_stage_one_order(pipe):
+    response = await pipe.search("sourdough starter", final_k=4, rerank=False)
+    assert [h.retrieval_rank for h in response.hits] == [1, 2, 3, 4]
+    assert response.reranked == 0 and not response.degraded and "rerank" not in response.timings_ms

@@ -23,6 +23,7 @@ from crossrank.rerank.reranker import Reranker
 from crossrank.retrieve.documents import Document, Retrieved
 from crossrank.retrieve.embedder import Embedder
 from crossrank.retrieve.filters import Filter
+from crossrank.retrieve.ingest import EmbeddingStore
 from crossrank.retrieve.retrievers import Retriever, store_retriever
 from crossrank.retrieve.store import LanceStore
 
@@ -116,7 +117,7 @@ class Pipeline:
         retriever: Retriever,
         reranker: Reranker | None = None,
         *,
-        store: LanceStore | None = None,
+        store: EmbeddingStore | None = None,
         stage3: Stage3 | None = None,
         fusion_weight: float | None = None,
     ):
@@ -131,6 +132,7 @@ class Pipeline:
             raise InvalidInputError(f"fusion_weight must be in [0, 1], got {fusion_weight}")
         self.fusion_weight = fusion_weight
         self.cost = RerankCostModel()
+        self._sync_loop: asyncio.AbstractEventLoop | None = None
         if reranker is not None:
             self._calibrate()
 
@@ -157,14 +159,14 @@ class Pipeline:
     # -- documents ------------------------------------------------------------------------------
 
     def add(self, documents: Sequence[object], *, show_progress: bool = False) -> int:
-        """Insert or replace documents in the pipeline's store (see `LanceStore.add`)."""
+        """Insert or replace documents in the pipeline's store (see `EmbeddingStore.add`)."""
         return self._own_store().add(documents, show_progress=show_progress)
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete documents by id from the pipeline's store."""
         return self._own_store().delete(ids)
 
-    def _own_store(self) -> LanceStore:
+    def _own_store(self) -> EmbeddingStore:
         if self.store is None:
             raise InvalidInputError("this pipeline has no store of its own: add documents to your retriever's store")
         return self.store
@@ -181,7 +183,10 @@ class Pipeline:
         filter: Filter | None = None,
         rerank: bool = True,
     ) -> SearchResponse:
-        """The best `final_k` documents: stage 1 returns `candidates_k`, the cross-encoder reorders them."""
+        """The best `final_k` documents: stage 1 returns `candidates_k`, the cross-encoder reorders them.
+
+        `rerank=False` skips stage 2 (stage-1 order); `filter` restricts stage 1 on metadata.
+        """
         check_query(query)
         _check_positive("final_k", final_k)
         _check_positive("candidates_k", candidates_k)
@@ -191,7 +196,10 @@ class Pipeline:
         candidates = await self.retriever.query(query, max(candidates_k, final_k), filter)
         timings = {"retrieve": _since(started)}
         hits = [hit_from(c) for c in candidates]
-        outcome = await self._rerank_stage(query, hits, candidates_k, budget_ms, timings)
+        if rerank:
+            outcome = await self._rerank_stage(query, hits, candidates_k, budget_ms, timings)
+        else:
+            outcome = _Outcome(hits, 0)
         hits = outcome.hits
         if self.stage3 is not None:
             stage3_started = time.perf_counter()
@@ -204,12 +212,23 @@ class Pipeline:
         )
 
     def search_sync(self, query: str, **options: Any) -> SearchResponse:
-        """`search` for scripts (not from inside a running event loop: there, `await search(...)`)."""
+        """`search` for scripts (not from inside a running event loop: there, `await search(...)`).
+
+        Calls share one private event loop (and its worker threads), so repeated calls pay no loop set-up.
+        """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.search(query, **options))
+            if self._sync_loop is None or self._sync_loop.is_closed():
+                self._sync_loop = asyncio.new_event_loop()
+            return self._sync_loop.run_until_complete(self.search(query, **options))
         raise InvalidInputError("search_sync() was called inside an event loop: use `await pipeline.search(...)`")
+
+    def close(self) -> None:
+        """Release the private event loop used by `search_sync` (the pipeline stays usable)."""
+        if self._sync_loop is not None and not self._sync_loop.is_closed():
+            self._sync_loop.run_until_complete(self._sync_loop.shutdown_default_executor())
+            self._sync_loop.close()
 
     # -- stage 2 --------------------------------------------------------------------------------
 
@@ -228,7 +247,7 @@ class Pipeline:
         started = time.perf_counter()
         try:
             reranked = await self._timed_rerank(query, pool[:count], budget_ms, timings["retrieve"])
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
             reason = f"the reranker ran past the {budget_ms:g} ms budget; stage-1 order returned"
             return _Outcome(hits, 0, True, reason)
         except Exception as exc:  # a failing model must not fail the search: fall back, say why
@@ -243,6 +262,7 @@ class Pipeline:
         self, query: str, pool: list[SearchHit], budget_ms: float | None, spent_ms: float
     ) -> list[SearchHit]:
         task = asyncio.create_task(asyncio.to_thread(self._rerank, query, pool))
+        task.add_done_callback(_consume_exception)  # a late failure after a timeout is not an unhandled error
         if budget_ms is None:
             return await task
         remaining_s = max(budget_ms - spent_ms, 0.0) / 1000.0
@@ -310,6 +330,11 @@ class _Outcome:
     reranked: int
     degraded: bool = False
     reason: str | None = None
+
+
+def _consume_exception(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("late reranker failure after the search answered: %s", task.exception())
 
 
 def _check_positive(name: str, value: object) -> None:

@@ -20,8 +20,8 @@ def progress_bar(items: Iterable[T], description: str, enabled: bool = True, tot
         yield from progress.track(items, total=total, description=description)
 
 
-def new_progress() -> Progress:
-    """A rich Progress on stderr with count, elapsed time and ETA columns."""
+def new_progress(enabled: bool = True) -> Progress:
+    """A rich Progress on stderr with count, elapsed time and ETA columns (drawing nothing unless `enabled`)."""
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -30,4 +30,5 @@ def new_progress() -> Progress:
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=False,
+        disable=not enabled,
     )

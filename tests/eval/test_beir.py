@@ -38,3 +38,9 @@ def test_missing_split_is_a_clear_error(tmp_path):
     _write(tmp_path, [{"_id": "d1", "text": "x"}], [{"_id": "q1", "text": "y"}], "")
     with pytest.raises(InvalidInputError, match=r"qrels/dev\.tsv"):
         load_beir(tmp_path, "dev")
+
+
+def test_an_entry_without_id_is_named(tmp_path):
+    _write(tmp_path, [{"_id": "d1", "text": "ok"}, {"title": "no id"}], [{"_id": "q1", "text": "q"}], "q1\td1\t1\n")
+    with pytest.raises(InvalidInputError, match=r"corpus.jsonl: entry 2 is not an object with _id"):
+        load_beir(tmp_path, "test")

@@ -54,3 +54,23 @@ async def test_bad_arguments(store):
         await store_retriever(store, "bm25").query("", 3)
     with pytest.raises(InvalidInputError, match="weights"):
         store_retriever(store, "hybrid", {"dense": 0.0, "bm25": 0.0})
+
+
+@pytest.mark.parametrize("weights", [None, {"dense": 2.0, "bm25": 0.5}, {"dense": 0.0}])
+async def test_store_hybrid_equals_generic_hybrid(store, weights):
+    from crossrank.retrieve.retrievers import HybridRetriever, KeywordRetriever, StoreHybridRetriever, VectorRetriever
+
+    fast = store_retriever(store, "hybrid", weights)
+    assert isinstance(fast, StoreHybridRetriever)
+    generic = HybridRetriever({"dense": VectorRetriever(store), "bm25": KeywordRetriever(store)}, weights)
+    query = "why are tokens rejected after they expire"
+    expected = await generic.query(query, 8, {"confidence": {"gte": 0.6}})
+    found = await fast.query(query, 8, {"confidence": {"gte": 0.6}})
+    assert [r.document for r in found] == [r.document for r in expected]
+    assert [r.score for r in found] == pytest.approx([r.score for r in expected])
+    assert [dict(r.scores) for r in found] == [dict(r.scores) for r in expected]
+
+
+def test_unknown_fusion_weight_is_named(store):
+    with pytest.raises(InvalidInputError, match="unknown retrievers \\['vector'\\]"):
+        store_retriever(store, "hybrid", {"vector": 1.0})

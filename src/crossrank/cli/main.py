@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,11 @@ from crossrank.cli.output import fail as _fail
 from crossrank.cli.output import stdout as _out
 from crossrank.cli.store_commands import index, search
 from crossrank.errors import CrossrankError
+
+# `import openvino` forks a process to send its usage telemetry (opt out: `opt_in_out --opt_out`); with
+# LanceDB loaded that fork prints a warning about LanceDB in forked children. The CLI never uses LanceDB
+# in a child process, so the warning is only noise here.
+warnings.filterwarnings("ignore", message="lancedb fork support is experimental")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Retrieve-then-rerank search with cross-encoders.")
 app.command()(index)

@@ -56,6 +56,16 @@ def _read_jsonl(path: Path) -> list[dict[str, object]]:
     return rows
 
 
+def _checked_rows(path: Path, required: tuple[str, ...]) -> list[dict[str, object]]:
+    """Rows of a BEIR JSONL file that are objects with an `_id` and the `required` fields; errors name the entry."""
+    rows = _read_jsonl(path)
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict) or "_id" not in row or any(key not in row for key in required):
+            fields = ", ".join(("_id", *required))
+            raise InvalidInputError(f"{path}: entry {number} is not an object with {fields}")
+    return rows
+
+
 def load_qrels(path: Path) -> Qrels:
     """Read a qrels TSV (header `query-id corpus-id score`) into {query: {doc: grade}}."""
     if not path.is_file():
@@ -75,9 +85,9 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirDataset:
     """Load a BEIR-layout folder for one split of its qrels."""
     root = Path(folder)
     corpus = {}
-    for row in _read_jsonl(root / "corpus.jsonl"):
+    for row in _checked_rows(root / "corpus.jsonl", ()):
         doc_id = str(row["_id"])
         corpus[doc_id] = BeirDocument(doc_id, str(row.get("title") or ""), str(row.get("text") or ""))
-    queries = {str(row["_id"]): str(row["text"]) for row in _read_jsonl(root / "queries.jsonl")}
+    queries = {str(row["_id"]): str(row["text"]) for row in _checked_rows(root / "queries.jsonl", ("text",))}
     qrels = load_qrels(root / "qrels" / f"{split}.tsv")
     return BeirDataset(root.name, corpus, queries, qrels)

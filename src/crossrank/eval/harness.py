@@ -55,13 +55,19 @@ class EvalRow:
 
 def cached_store(dataset: BeirDataset, folder: Path, embedder: Embedder, show_progress: bool = True) -> LanceStore:
     """The dataset's corpus in an embedded store, ingested on first use and reused while it is unchanged."""
-    fingerprint = hashlib.sha256(
-        f"{dataset.name}|{len(dataset.corpus)}|{embedder.model_name}|{embedder.max_length}".encode()
-    ).hexdigest()[:12]
+    digest = hashlib.sha256(f"{embedder.model_name}|{embedder.max_length}".encode())
+    for document in dataset.corpus.values():  # any change to the corpus makes a new store
+        digest.update(f"{document.doc_id}\t{document.title}\t{document.text}\n".encode())
+    fingerprint = digest.hexdigest()[:12]
     path = folder / f"{dataset.name}-{fingerprint}"
     store = LanceStore(path, embedder)
-    if store.count() != len(dataset.corpus):
-        documents = [{"id": d.doc_id, "title": d.title, "content": d.text} for d in dataset.corpus.values()]
+    # a BEIR entry may have only a title; one with neither title nor text cannot be retrieved and is left out
+    documents = [
+        {"id": d.doc_id, "title": d.title if d.text.strip() else "", "content": d.text if d.text.strip() else d.title}
+        for d in dataset.corpus.values()
+        if d.text.strip() or d.title.strip()
+    ]
+    if store.count() != len(documents):
         store.add(documents, show_progress=show_progress)
     store.optimize()
     return store

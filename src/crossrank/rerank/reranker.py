@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from crossrank.errors import InvalidInputError
-from crossrank.rerank.backends import choose_backend, choose_device, choose_precision, create_backend
+from crossrank.rerank.backends import choose_runtime, create_backend
 from crossrank.rerank.batching import DEFAULT_TOKEN_BUDGET, length_sorted_batches
 from crossrank.rerank.candidates import (
     Candidate,
@@ -48,9 +48,7 @@ class Reranker:
         revision: str | None = None,
     ):
         """Load `model`: None for the shipped default, a local folder, or a Hugging Face id."""
-        self.device = choose_device(device)
-        self.backend_name = choose_backend(backend, self.device)
-        self.precision = choose_precision(precision, self.backend_name, self.device)
+        self.device, self.backend_name, self.precision = choose_runtime(backend, device, precision)
         self.files = resolve_model(model, self.backend_name, revision)
         self.max_length = min(max_length or self.files.max_length, self.files.max_length)
         query_cap = max_query_tokens or int(self.files.settings.get("max_query_tokens", DEFAULT_QUERY_TOKENS))

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from crossrank.errors import InvalidInputError
 
@@ -67,6 +67,14 @@ class Retrieved:
     score: float
     rank: int
     scores: Mapping[str, float] = field(default_factory=dict)
+
+
+class Ranked(NamedTuple):
+    """A search result before its document is read: the id, the store's row id, and the score."""
+
+    doc_id: str
+    row_id: int
+    score: float
 
 
 def to_document(raw: object, where: str = "document") -> Document:

@@ -17,7 +17,7 @@ from tokenizers import Tokenizer
 from crossrank.errors import InvalidInputError
 from crossrank.models.bases import base_model_path
 from crossrank.progress import progress_bar
-from crossrank.rerank.backends import choose_backend, choose_device, choose_precision, create_backend
+from crossrank.rerank.backends import choose_runtime, create_backend
 from crossrank.rerank.batching import MicroBatch, length_sorted_batches
 from crossrank.rerank.encoding import EncodedPair
 from crossrank.rerank.model_source import ModelFiles, resolve_model
@@ -47,9 +47,7 @@ class Embedder:
         revision: str | None = None,
     ):
         """Load `model`: None for all-MiniLM-L6-v2 (offline), a sentence-transformers folder, or a hub id."""
-        self.device = choose_device(device)
-        self.backend_name = choose_backend(backend, self.device)
-        self.precision = choose_precision(precision, self.backend_name, self.device)
+        self.device, self.backend_name, self.precision = choose_runtime(backend, device, precision)
         default = base_model_path(DEFAULT_EMBEDDER) if model is None or str(model) == "default" else None
         self.files = resolve_model(model, self.backend_name, revision, head="embedding", default=default)
         self.max_length = min(max_length or self.files.max_length, self.files.max_length)

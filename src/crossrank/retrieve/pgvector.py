@@ -22,20 +22,18 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich.progress import TaskID
 
 from crossrank.errors import BackendUnavailableError, InvalidInputError
-from crossrank.progress import new_progress
-from crossrank.retrieve.documents import Document, Retrieved, to_documents
+from crossrank.retrieve.documents import Document, Retrieved
 from crossrank.retrieve.embedder import Embedder
 from crossrank.retrieve.filters import Condition, Filter, parse_filter
+from crossrank.retrieve.ingest import EmbeddingStore, id_list
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg import sql
 
 DEFAULT_TABLE = "crossrank_documents"
-WRITE_BATCH = 512
 MAX_EF_SEARCH = 1000  # pgvector's upper bound for hnsw.ef_search
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")  # short enough for the derived index names
 _COLUMNS = ("id", "content", "title", "created_at", "updated_at", "source", "confidence", "entities", "key", "extra")
@@ -90,7 +88,7 @@ def _psycopg() -> Any:
     return psycopg
 
 
-class PgVectorStore:
+class PgVectorStore(EmbeddingStore):
     """Documents in a PostgreSQL table with pgvector embeddings and full-text search.
 
     `dsn` is a libpq connection string or URI; `table` a plain identifier (created if missing, with its
@@ -107,6 +105,7 @@ class PgVectorStore:
         self.dsn = dsn
         self.table = table
         self._embedder = embedder
+        self.write_batch = 512
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
         self.dimension = self._ensure_schema()
@@ -189,45 +188,16 @@ class PgVectorStore:
 
     # -- properties -----------------------------------------------------------------------------
 
-    @property
-    def embedder(self) -> Embedder:
-        """The embedder (all-MiniLM-L6-v2 unless one was given), loaded on first use."""
-        if self._embedder is None:
-            self._embedder = Embedder()
-        return self._embedder
-
     def count(self) -> int:
         """Number of stored documents."""
         with self._connection() as conn:
             row = conn.execute(self._sql("SELECT count(*) FROM {table}")).fetchone()
         return int(row[0]) if row else 0
 
-    def __len__(self) -> int:
-        return self.count()
-
     def __repr__(self) -> str:
         return f"PgVectorStore(table={self.table!r}, dimension={self.dimension})"
 
     # -- writes ---------------------------------------------------------------------------------
-
-    def add(self, documents: Sequence[object], *, show_progress: bool = False, batch_size: int = WRITE_BATCH) -> int:
-        """Insert or replace documents by id; returns how many were written.
-
-        The whole list is checked first (a bad document or a duplicate id writes nothing); then it is
-        embedded and upserted in batches of `batch_size`, each batch one transaction.
-        """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
-        checked = to_documents(documents)
-        if not checked:
-            return 0
-        with new_progress() if show_progress else _NoProgress() as progress:
-            task = progress.add_task("indexing", total=len(checked))
-            for start in range(0, len(checked), batch_size):
-                chunk = checked[start : start + batch_size]
-                self._write(chunk, self.embedder.embed([d.text for d in chunk]))
-                progress.advance(task, len(chunk))
-        return len(checked)
 
     def _write(self, documents: list[Document], vectors: np.ndarray) -> None:
         if vectors.shape[1] != self.dimension:
@@ -240,7 +210,7 @@ class PgVectorStore:
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete documents by id; returns how many existed."""
-        wanted = _id_list(ids, "delete")
+        wanted = id_list(ids, "delete")
         if not wanted:
             return 0
         with self._connection() as conn:
@@ -251,7 +221,7 @@ class PgVectorStore:
 
     def get(self, ids: Sequence[str]) -> list[Document]:
         """The stored documents with these ids, in the given order (missing ids are skipped)."""
-        wanted = _id_list(ids, "get")
+        wanted = id_list(ids, "get")
         if not wanted:
             return []
         query = self._sql("SELECT {columns} FROM {table} WHERE id = ANY(%s::text[])", columns=_column_list())
@@ -403,28 +373,3 @@ def _document(row: Sequence[Any]) -> Document:
 
 def _utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(timezone.utc)
-
-
-def _id_list(ids: Iterable[str], method: str) -> list[str]:
-    if isinstance(ids, (str, bytes)):
-        raise InvalidInputError(f"{method}() takes a list of string ids, not a single string")
-    wanted = list(ids)
-    if not all(isinstance(i, str) for i in wanted):
-        raise InvalidInputError(f"{method}() takes a list of string ids")
-    return wanted
-
-
-class _NoProgress:
-    """Stands in for a rich Progress when no bar is wanted."""
-
-    def __enter__(self) -> _NoProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def add_task(self, description: str, total: int) -> TaskID:
-        return TaskID(0)
-
-    def advance(self, task: TaskID, amount: int) -> None:
-        return None

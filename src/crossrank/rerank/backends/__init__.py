@@ -44,6 +44,13 @@ def choose_precision(precision: str, backend: str, device: str) -> str:
     return "fp32"
 
 
+def choose_runtime(backend: str, device: str, precision: str) -> tuple[str, str, str]:
+    """Resolve `auto` in (backend, device, precision) for this machine; returns (device, backend, precision)."""
+    chosen_device = choose_device(device)
+    chosen_backend = choose_backend(backend, chosen_device)
+    return chosen_device, chosen_backend, choose_precision(precision, chosen_backend, chosen_device)
+
+
 def create_backend(files: ModelFiles, backend: str, device: str, precision: str, threads: int | None) -> Backend:
     """Instantiate the backend class for a resolved (backend, device, precision)."""
     if backend == "onnx":
