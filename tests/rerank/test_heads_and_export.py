@@ -66,3 +66,18 @@ def test_int8_export_really_quantises_the_weights():
     operators = {node.op_type for node in graph.node}
     assert "MatMulInteger" in operators or "DynamicQuantizeMatMul" in operators
     assert any(init.data_type == onnx.TensorProto.INT8 for init in graph.initializer)
+
+
+def test_openvino_int8_compresses_every_matmul_weight():
+    ov = pytest.importorskip("openvino")
+    Reranker(backend="openvino", device="cpu", precision="int8")  # builds and caches the compressed model
+    cached = resolve_model(None).export_dir() / "openvino_int8.xml"
+    model = ov.Core().read_model(str(cached))
+    int8_constants = [
+        op
+        for op in model.get_ops()
+        if op.get_type_name() == "Constant" and op.get_output_element_type(0).get_type_name() in ("u8", "i8")
+    ]
+    # the default model has 2 layers x 6 projections (query, key, value, output, two feed-forward): each one's
+    # weights and zero points are int8 after compression (before the folding fix only 5 tensors were)
+    assert len(int8_constants) >= 2 * 12
