@@ -26,6 +26,7 @@ from crossrank.retrieve.filters import Filter
 from crossrank.retrieve.ingest import EmbeddingStore
 from crossrank.retrieve.retrievers import Retriever, store_retriever
 from crossrank.retrieve.store import LanceStore
+from crossrank.score.weights import ScoringWeights
 
 log = logging.getLogger("crossrank.pipeline")
 
@@ -120,8 +121,11 @@ class Pipeline:
         store: EmbeddingStore | None = None,
         stage3: Stage3 | None = None,
         fusion_weight: float | None = None,
+        record_accesses: bool = True,
     ):
-        """`fusion_weight`: weight of the cross-encoder against the stage-1 score in the final order
+        """`record_accesses`: note returned documents in the store's access log (recency and frequency).
+
+        `fusion_weight`: weight of the cross-encoder against the stage-1 score in the final order
         (None: the model's own weight for this kind of retriever, chosen on held-out data; 1.0: the
         cross-encoder alone)."""
         self.retriever = retriever
@@ -131,6 +135,7 @@ class Pipeline:
         if fusion_weight is not None and not 0.0 <= fusion_weight <= 1.0:
             raise InvalidInputError(f"fusion_weight must be in [0, 1], got {fusion_weight}")
         self.fusion_weight = fusion_weight
+        self.record_accesses = record_accesses
         self.cost = RerankCostModel()
         self._sync_loop: asyncio.AbstractEventLoop | None = None
         if reranker is not None:
@@ -145,15 +150,21 @@ class Pipeline:
         reranker: Reranker | str | Path | None = "default",
         mode: str = "hybrid",
         weights: dict[str, float] | None = None,
+        scoring: ScoringWeights | bool = True,
         **options: Any,
     ) -> Pipeline:
-        """An embedded store at `path` (created if new) with the default embedder and reranker.
+        """An embedded store at `path` (created if new) with the default embedder, reranker and scoring.
 
         `reranker`: a Reranker, a model name/path, "default", or None for retrieval only.
         `mode`: stage 1 as `hybrid` (dense + BM25, reciprocal rank fusion), `dense` or `bm25`.
+        `scoring`: stage 3 with default weights (True), given `ScoringWeights`, or off (False).
         """
+        from crossrank.score.scorer import CognitiveScorer
+
         store = LanceStore(path, embedder)
         model = reranker if isinstance(reranker, Reranker) or reranker is None else Reranker(reranker)
+        if scoring is not False and "stage3" not in options:
+            options["stage3"] = CognitiveScorer(store, None if scoring is True else scoring)
         return cls(store_retriever(store, mode, weights), model, store=store, **options)
 
     # -- documents ------------------------------------------------------------------------------
@@ -170,6 +181,15 @@ class Pipeline:
         if self.store is None:
             raise InvalidInputError("this pipeline has no store of its own: add documents to your retriever's store")
         return self.store
+
+    def feedback(self, doc_id: str, *, useful: bool = True) -> None:
+        """Tell the pipeline a returned document was (not) useful; useful ones gain base-level activation."""
+        if not isinstance(doc_id, str) or not doc_id:
+            raise InvalidInputError("feedback() needs the id of a stored document")
+        store = self._own_store()
+        if not isinstance(store, LanceStore):
+            raise InvalidInputError("feedback needs the embedded store's access log")
+        store.accesses.record([doc_id], "useful" if useful else "not_useful")
 
     # -- search ---------------------------------------------------------------------------------
 
@@ -207,6 +227,8 @@ class Pipeline:
             timings["score"] = _since(stage3_started)
         timings["total"] = _since(started)
         final = [replace(hit, rank=rank) for rank, hit in enumerate(hits[:final_k], 1)]
+        if self.record_accesses and isinstance(self.store, LanceStore):
+            self.store.accesses.record([hit.id for hit in final], "returned")
         return SearchResponse(
             query, final, timings, len(candidates), outcome.reranked, outcome.degraded, outcome.reason
         )
@@ -225,7 +247,9 @@ class Pipeline:
         raise InvalidInputError("search_sync() was called inside an event loop: use `await pipeline.search(...)`")
 
     def close(self) -> None:
-        """Release the private event loop used by `search_sync` (the pipeline stays usable)."""
+        """Write pending accesses to disk and release the event loop of `search_sync` (the pipeline stays usable)."""
+        if isinstance(self.store, LanceStore) and self.store._accesses is not None:
+            self.store._accesses.flush()
         if self._sync_loop is not None and not self._sync_loop.is_closed():
             self._sync_loop.run_until_complete(self._sync_loop.shutdown_default_executor())
             self._sync_loop.close()

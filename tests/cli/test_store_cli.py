@@ -85,11 +85,16 @@ def test_eval_rows_and_json(beir_folder, tmp_path):
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())
     systems = [r["system"] for r in rows]
-    assert systems == ["bm25", "bm25 + rerank", "dense", "dense + rerank", "hybrid", "hybrid + rerank"]
+    assert systems == [
+        f"{mode}{stage}" for mode in ("bm25", "dense", "hybrid") for stage in ("", " + rerank", " + rerank + scoring")
+    ]
     for r in rows:
         assert 0.0 <= r["ndcg@10"] <= 1.0 and 0.0 <= r["recall@100"] <= 1.0 and r["p95_ms"] >= r["p50_ms"] >= 0
     # every fixture query has one obvious answer: reranked hybrid finds it at rank 1
-    assert rows[-1]["mrr@10"] == pytest.approx(1.0)
+    assert rows[-2]["mrr@10"] == pytest.approx(1.0) and rows[-2]["p@1"] == pytest.approx(1.0)
+    # no metadata: scoring keeps the reranked order, so every metric is the same
+    for reranked, scored in zip(rows[1::3], rows[2::3]):
+        assert {k: reranked[k] for k in ("ndcg@10", "p@1")} == {k: scored[k] for k in ("ndcg@10", "p@1")}
 
 
 def test_eval_sweep_draws_a_png(beir_folder, tmp_path):
@@ -116,3 +121,24 @@ def test_eval_missing_qrels_is_a_clear_error(beir_folder, tmp_path):
     result = crossrank("eval", str(beir_folder), "--split", "dev", "--cache", str(tmp_path / "cache"))
     assert result.returncode == 2
     assert "qrels/dev.tsv not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_search_explain_shows_each_factor(kb):
+    result = crossrank("search", "how do JWT tokens expire", "--store", str(kb), "-k", "3", "--explain")
+    assert result.returncode == 0, result.stderr
+    for name in ("relevance", "recency", "relations", "confidence", "supersession", "final"):
+        assert name in result.stdout
+
+
+def test_tune_writes_weights_that_search_reads(tmp_path, kb):
+    from crossrank.eval.temporal import generate
+
+    generate(tmp_path / "bench", documents=300, seed=0, queries=40)
+    weights = tmp_path / "w.json"
+    result = crossrank("tune", str(tmp_path / "bench"), "--out", str(weights), "--cache", str(tmp_path / "cache"))
+    assert result.returncode == 0, result.stderr
+    assert "->" in result.stdout and set(json.loads(weights.read_text())) >= {"recency", "supersession"}
+    search = crossrank("search", "tokens", "--store", str(kb), "--weights", str(weights), "--json")
+    assert search.returncode == 0, search.stderr
+    bad = crossrank("search", "tokens", "--store", str(kb), "--weights", str(tmp_path / "none.json"))
+    assert bad.returncode == 2 and "weights file not found" in bad.stderr

@@ -15,7 +15,7 @@ from crossrank.errors import CrossrankError
 if TYPE_CHECKING:
     from crossrank.eval.harness import EvalRow
 
-_METRICS = ("ndcg@10", "mrr@10", "recall@10", "recall@100")
+_METRICS = ("ndcg@10", "mrr@10", "p@1", "recall@10", "recall@100")
 
 
 def evaluate(
@@ -37,6 +37,8 @@ def evaluate(
     plot: Annotated[Path | None, typer.Option(help="Sweep: write the PNG here.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every row as JSON here.")] = None,
     cache: Annotated[Path | None, typer.Option(help="Where ingested corpora are kept between runs.")] = None,
+    no_scoring: Annotated[bool, typer.Option("--no-scoring", help="Leave out the '+ scoring' rows.")] = False,
+    weights: Annotated[Path | None, typer.Option(help="Scoring weights JSON (from `crossrank tune`).")] = None,
 ) -> None:
     """Score BM25, dense and hybrid retrieval, each with and without reranking (nDCG@10, MRR@10, Recall@10/100)."""
     from crossrank.eval.beir import load_beir
@@ -44,6 +46,8 @@ def evaluate(
     from crossrank.eval.sweep import plot_sweep, run_sweep
     from crossrank.rerank.reranker import Reranker
     from crossrank.retrieve.embedder import Embedder
+    from crossrank.score.scorer import CognitiveScorer
+    from crossrank.score.weights import ScoringWeights
 
     try:
         mode_list = _modes(modes)
@@ -63,7 +67,12 @@ def evaluate(
                 )
             else:
                 reranker = None if no_rerank else Reranker(model, backend=backend)
-                rows += evaluate_dataset(dataset, store, reranker, modes=mode_list, candidates_k=candidates)
+                scorer = (
+                    None if no_scoring else CognitiveScorer(store, ScoringWeights.load(weights) if weights else None)
+                )
+                rows += evaluate_dataset(
+                    dataset, store, reranker, modes=mode_list, candidates_k=candidates, scorer=scorer
+                )
         if sweep and plot is not None:
             stderr.print(f"wrote {plot_sweep(rows, plot)}")
     except CrossrankError as exc:
@@ -114,3 +123,41 @@ def _table(rows: list[EvalRow], split: str) -> Table:
             f"{r.p95_ms:.1f}",
         )
     return table
+
+
+def tune(
+    dataset: Annotated[Path, typer.Argument(help="BEIR-layout folder whose corpus may carry metadata.")],
+    split: Annotated[str, typer.Option(help="The labelled queries to fit on (never your test split).")] = "dev",
+    out: Annotated[Path, typer.Option(help="Where to write the fitted weights (JSON).")] = Path("weights.json"),
+    metric: Annotated[str, typer.Option(help="What to maximise: ndcg@10, p@1 or mrr@10.")] = "ndcg@10",
+    candidates: Annotated[int, typer.Option(min=1, help="Candidates reranked per query.")] = 30,
+    cache: Annotated[Path | None, typer.Option(help="Where ingested corpora are kept between runs.")] = None,
+) -> None:
+    """Fit the scoring weights to your labelled queries; use them with `search --weights` or `eval --weights`."""
+    from crossrank.eval.beir import load_beir
+    from crossrank.eval.harness import cached_store, default_cache, rerank_all, retrieve_all
+    from crossrank.eval.temporal import import_accesses
+    from crossrank.rerank.reranker import Reranker
+    from crossrank.retrieve.embedder import Embedder
+    from crossrank.score.scorer import CognitiveScorer
+    from crossrank.score.tune import tune_weights
+
+    if metric not in ("ndcg@10", "p@1", "mrr@10"):
+        raise fail(f"--metric must be ndcg@10, p@1 or mrr@10, not {metric!r}")
+    try:
+        data = load_beir(dataset, split)
+        store = cached_store(data, cache or default_cache(), Embedder())
+        import_accesses(dataset, store)
+        reranker = Reranker()
+        found, _ = retrieve_all(store, data, "hybrid", max(candidates, 100))
+        weight = reranker.fusion_weight_for("hybrid")
+        _, _, reranked = rerank_all(reranker, data, found, candidates, weight)
+        top = {query_id: hits[:candidates] for query_id, hits in reranked.items()}
+        best, before, after = tune_weights(
+            lambda w: CognitiveScorer(store, w), data.queries, top, data.qrels, metric=metric
+        )
+    except CrossrankError as exc:
+        raise fail(str(exc)) from None
+    best.save(out)
+    stdout.print(f"{metric} on {split}: {before:.4f} with the default weights -> {after:.4f}; wrote {out}")
+    stdout.print(best.to_dict())

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from crossrank.cli.eval_command import evaluate
+from crossrank.cli.eval_command import evaluate, tune
 from crossrank.cli.output import fail as _fail
 from crossrank.cli.output import stdout as _out
 from crossrank.cli.store_commands import index, search
@@ -25,6 +25,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Retrieve-the
 app.command()(index)
 app.command()(search)
 app.command("eval")(evaluate)
+app.command()(tune)
 
 
 @app.command()

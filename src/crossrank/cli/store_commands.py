@@ -47,8 +47,11 @@ def search(
         str | None, typer.Option("--filter", help='Metadata filter as JSON, e.g. {"source": "docs"}.')
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show each scoring factor and its contribution.")] = False,
+    no_scoring: Annotated[bool, typer.Option("--no-scoring", help="Skip stage 3 (recency, relations, ...).")] = False,
+    weights: Annotated[str | None, typer.Option(help="Scoring weights JSON (from `crossrank tune`).")] = None,
 ) -> None:
-    """Search a store: stage-1 retrieval, then the cross-encoder; shows every stage's score and time."""
+    """Search a store: stage 1, the cross-encoder, then the multi-factor scoring; each stage's scores and time."""
     from pathlib import Path
 
     from crossrank.pipeline import Pipeline
@@ -57,14 +60,20 @@ def search(
         if not Path(store).is_dir():
             raise fail(f"no store at {store}: create one with `crossrank index DOCS --store {store}`")
         filter_ = _parse_filter(where)
-        pipe = Pipeline.open(store, reranker=None if no_rerank else (model or "default"), mode=mode)
+        from crossrank.score.weights import ScoringWeights
+
+        scoring: ScoringWeights | bool = False if no_scoring else (ScoringWeights.load(weights) if weights else True)
+        pipe = Pipeline.open(store, reranker=None if no_rerank else (model or "default"), mode=mode, scoring=scoring)
         response = pipe.search_sync(query, final_k=top_k, candidates_k=candidates, budget_ms=budget_ms, filter=filter_)
+        pipe.close()
     except CrossrankError as exc:
         raise fail(str(exc)) from None
     if as_json:
         sys.stdout.write(json.dumps(response.to_dict(), ensure_ascii=False) + "\n")
         return
     stdout.print(_hits_table(response))
+    if explain:
+        stdout.print(_factors_table(response))
     timings = "  ".join(f"{stage} {ms:.1f} ms" for stage, ms in response.timings_ms.items())
     stderr.print(f"{response.candidates} candidates, {response.reranked} reranked; {timings}", highlight=False)
     if response.degraded:
@@ -111,3 +120,35 @@ def _hits_table(response: object) -> Table:
             snippet,
         )
     return table
+
+
+def _factors_table(response: object) -> Table:
+    """One row per hit: each factor's value and its contribution (log odds) to the final score."""
+    from crossrank.pipeline import SearchResponse
+    from crossrank.score.scorer import FACTORS
+
+    assert isinstance(response, SearchResponse)
+    table = Table(title="why this order (contributions in log odds; final = their sum)", title_justify="left")
+    table.add_column("rank", justify="right")
+    table.add_column("id", no_wrap=True)
+    for name in FACTORS:
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("final", justify="right")
+    for hit in response.hits:
+        if not hit.factors:
+            table.add_row(str(hit.rank), hit.id, *(["-"] * len(FACTORS)), f"{hit.score:.3f}")
+            continue
+        cells = [_factor_cell(name, hit.factors[name]) for name in FACTORS]
+        table.add_row(str(hit.rank), hit.id, *cells, f"{hit.score:.3f}")
+    return table
+
+
+def _factor_cell(name: str, factor: dict[str, object]) -> str:
+    contribution = float(factor["contribution"])  # type: ignore[arg-type]
+    value = factor.get("value")
+    if name == "supersession":
+        return f"{contribution:+.2f} (superseded)" if value else "+0.00"
+    if name == "relations" and factor.get("shared"):
+        return f"{contribution:+.2f} ({', '.join(factor['shared'])})"  # type: ignore[arg-type]
+    shown = "-" if value is None else f"{float(value):.2f}"  # type: ignore[arg-type]
+    return f"{contribution:+.2f} ({shown})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from crossrank.errors import InvalidInputError
@@ -19,6 +19,7 @@ class BeirDocument:
     doc_id: str
     title: str
     text: str
+    metadata: dict[str, object] = field(default_factory=dict)  # BEIR's optional per-document metadata
 
     @property
     def content(self) -> str:
@@ -87,7 +88,13 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirDataset:
     corpus = {}
     for row in _checked_rows(root / "corpus.jsonl", ()):
         doc_id = str(row["_id"])
-        corpus[doc_id] = BeirDocument(doc_id, str(row.get("title") or ""), str(row.get("text") or ""))
+        metadata = row.get("metadata")
+        corpus[doc_id] = BeirDocument(
+            doc_id,
+            str(row.get("title") or ""),
+            str(row.get("text") or ""),
+            dict(metadata) if isinstance(metadata, dict) else {},
+        )
     queries = {str(row["_id"]): str(row["text"]) for row in _checked_rows(root / "queries.jsonl", ("text",))}
     qrels = load_qrels(root / "qrels" / f"{split}.tsv")
     return BeirDataset(root.name, corpus, queries, qrels)

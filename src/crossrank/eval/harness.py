@@ -20,7 +20,7 @@ import numpy as np
 
 from crossrank.eval.beir import BeirDataset
 from crossrank.eval.metrics import evaluate_run
-from crossrank.pipeline import SearchHit, hit_from, rerank_hits
+from crossrank.pipeline import SearchHit, Stage3, hit_from, rerank_hits
 from crossrank.progress import progress_bar
 from crossrank.rerank.reranker import Reranker
 from crossrank.retrieve.embedder import Embedder
@@ -57,13 +57,18 @@ def cached_store(dataset: BeirDataset, folder: Path, embedder: Embedder, show_pr
     """The dataset's corpus in an embedded store, ingested on first use and reused while it is unchanged."""
     digest = hashlib.sha256(f"{embedder.model_name}|{embedder.max_length}".encode())
     for document in dataset.corpus.values():  # any change to the corpus makes a new store
-        digest.update(f"{document.doc_id}\t{document.title}\t{document.text}\n".encode())
+        digest.update(f"{document.doc_id}\t{document.title}\t{document.text}\t{document.metadata}\n".encode())
     fingerprint = digest.hexdigest()[:12]
     path = folder / f"{dataset.name}-{fingerprint}"
     store = LanceStore(path, embedder)
     # a BEIR entry may have only a title; one with neither title nor text cannot be retrieved and is left out
     documents = [
-        {"id": d.doc_id, "title": d.title if d.text.strip() else "", "content": d.text if d.text.strip() else d.title}
+        {
+            "id": d.doc_id,
+            "title": d.title if d.text.strip() else "",
+            "content": d.text if d.text.strip() else d.title,
+            "metadata": d.metadata,
+        }
         for d in dataset.corpus.values()
         if d.text.strip() or d.title.strip()
     ]
@@ -104,16 +109,30 @@ def rerank_all(
     fusion_weight: float | None = None,
     show_progress: bool = True,
     label: str = "rerank",
-) -> tuple[Run, list[float]]:
+) -> tuple[Run, list[float], Candidates]:
     """Rerank each query's top `candidates_k`; the rest keep their stage-1 order below them."""
     run: Run = {}
     latencies: list[float] = []
+    reranked_all: Candidates = {}
     for query_id in progress_bar(list(candidates), f"{dataset.name}: {label}", show_progress):
         hits = candidates[query_id]
         started = time.perf_counter()
         reranked = rerank_hits(reranker, dataset.queries[query_id], hits[:candidates_k], fusion_weight)
         latencies.append((time.perf_counter() - started) * 1000)
-        run[query_id] = ranked_run(reranked + hits[candidates_k:])
+        reranked_all[query_id] = reranked + hits[candidates_k:]
+        run[query_id] = ranked_run(reranked_all[query_id])
+    return run, latencies, reranked_all
+
+
+def score_all(scorer: Stage3, dataset: BeirDataset, reranked: Candidates) -> tuple[Run, list[float]]:
+    """Apply stage 3 to every query's reranked list; returns the run and each query's stage-3 time in ms."""
+    run: Run = {}
+    latencies: list[float] = []
+    for query_id, hits in reranked.items():
+        started = time.perf_counter()
+        scored = scorer(dataset.queries[query_id], hits)
+        latencies.append((time.perf_counter() - started) * 1000)
+        run[query_id] = ranked_run(scored)
     return run, latencies
 
 
@@ -137,17 +156,31 @@ def evaluate_dataset(
     candidates_k: int = 100,
     depth: int = 100,
     show_progress: bool = True,
+    scorer: Stage3 | None = None,
 ) -> list[EvalRow]:
-    """Rows for each stage-1 mode, and each + rerank when a reranker is given."""
+    """Rows for each stage-1 mode, each + rerank when a reranker is given, and + scoring with a stage 3."""
     rows = []
     for mode in _ordered(modes):
         candidates, stage1_ms = retrieve_all(store, dataset, mode, depth, show_progress)
         rows.append(row(dataset, mode, {q: ranked_run(h) for q, h in candidates.items()}, stage1_ms))
         if reranker is not None:
             weight = reranker.fusion_weight_for(mode)
-            run, rerank_ms = rerank_all(reranker, dataset, candidates, candidates_k, weight, show_progress)
+            run, rerank_ms, reranked = rerank_all(reranker, dataset, candidates, candidates_k, weight, show_progress)
             total = [a + b for a, b in zip(stage1_ms, rerank_ms)]
             rows.append(row(dataset, f"{mode} + rerank", run, total, candidates_k=candidates_k))
+            if scorer is not None:
+                run, score_ms = score_all(scorer, dataset, reranked)
+                total = [a + b for a, b in zip(total, score_ms)]
+                rows.append(
+                    row(
+                        dataset,
+                        f"{mode} + rerank + scoring",
+                        run,
+                        total,
+                        candidates_k=candidates_k,
+                        scoring_p50_ms=float(np.percentile(score_ms, 50)) if score_ms else 0.0,
+                    )
+                )
     return rows
 
 

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 Run = Mapping[str, Mapping[str, float]]
 
-_MEASURES = {"ndcg@10": "ndcg_cut_10", "recall@10": "recall_10", "recall@100": "recall_100"}
+_MEASURES = {"ndcg@10": "ndcg_cut_10", "recall@10": "recall_10", "recall@100": "recall_100", "p@1": "P_1"}
 
 
 def evaluate_run(qrels: Mapping[str, Mapping[str, int]], run: Run) -> dict[str, float]:
-    """nDCG@10, MRR@10 and Recall@10/100 of a run, as trec_eval computes them.
+    """nDCG@10, MRR@10, Recall@10/100 and P@1 of a run, as trec_eval computes them.
 
     Queries absent from the run count as zero, as in BEIR's evaluation.
     """
@@ -18,7 +18,7 @@ def evaluate_run(qrels: Mapping[str, Mapping[str, int]], run: Run) -> dict[str, 
 
     judged = {qid: dict(docs) for qid, docs in qrels.items()}
     full_run = {qid: {d: float(s) for d, s in run.get(qid, {}).items()} for qid in judged}
-    evaluator = pytrec_eval.RelevanceEvaluator(judged, {"ndcg_cut", "recall", "recip_rank"})
+    evaluator = pytrec_eval.RelevanceEvaluator(judged, {"ndcg_cut", "recall", "recip_rank", "P.1"})
     per_query = evaluator.evaluate(_cut_run(full_run, 1000))
     mrr = pytrec_eval.RelevanceEvaluator(judged, {"recip_rank"}).evaluate(_cut_run(full_run, 10))
     count = max(len(judged), 1)

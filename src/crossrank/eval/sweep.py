@@ -36,7 +36,7 @@ def run_sweep(
             for k in sorted(set(candidate_counts)):
                 label = f"{reranker.model_name} {reranker.backend_name}/{reranker.precision} k={k}"
                 weight = reranker.fusion_weight_for(mode)
-                run, rerank_ms = rerank_all(reranker, dataset, candidates, k, weight, show_progress, label)
+                run, rerank_ms, _ = rerank_all(reranker, dataset, candidates, k, weight, show_progress, label)
                 total = [a + b for a, b in zip(stage1_ms, rerank_ms)]
                 rows.append(
                     row(

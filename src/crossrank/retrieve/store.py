@@ -21,6 +21,7 @@ from crossrank.retrieve.documents import Document, Ranked, Retrieved
 from crossrank.retrieve.embedder import Embedder
 from crossrank.retrieve.filters import Filter, parse_filter, to_sql
 from crossrank.retrieve.ingest import EmbeddingStore, id_list
+from crossrank.score.memory import AccessLog, VersionIndex
 
 os.environ.setdefault("LANCE_LOG", "error")  # LanceDB's Rust side warns on stderr by default
 
@@ -54,6 +55,9 @@ class LanceStore(EmbeddingStore):
         self.ann_threshold = ann_threshold
         self._lock = threading.Lock()  # one writer per process; LanceDB itself orders commits across processes
         self._table: Any = self._db.open_table(TABLE) if TABLE in self._table_names() else None
+        self._writes = 0  # bumped by every write, so derived indexes know when to rebuild
+        self._versions: tuple[int, VersionIndex] | None = None
+        self._accesses: AccessLog | None = None
 
     # -- properties ---------------------------------------------------------------------------
 
@@ -75,6 +79,7 @@ class LanceStore(EmbeddingStore):
         with self._lock:
             before = self.count()
             self._table.delete(where)
+            self._writes += 1
             return before - self.count()
 
     def _write(self, documents: list[Document], vectors: np.ndarray) -> None:
@@ -130,6 +135,7 @@ class LanceStore(EmbeddingStore):
         return self._lock
 
     def _after_add(self) -> None:
+        self._writes += 1
         self._maintain_indexes()
 
     def _maintain_indexes(self) -> None:
@@ -217,6 +223,30 @@ class LanceStore(EmbeddingStore):
     def _filtered(query: Any, filter: Filter | None) -> Any:
         where = to_sql(parse_filter(filter))
         return query.where(where, prefilter=True) if where else query
+
+    # -- what stage 3 reads -------------------------------------------------------------------
+
+    @property
+    def accesses(self) -> AccessLog:
+        """The durable access log of this store (created on first use)."""
+        with self._lock:
+            if self._accesses is None:
+                self._accesses = AccessLog(self._db)
+            return self._accesses
+
+    def version_index(self) -> VersionIndex:
+        """Versions per key and entity fan-out, rebuilt after writes (one scan of three columns)."""
+        cached = self._versions
+        if cached is not None and cached[0] == self._writes:
+            return cached[1]
+        index = VersionIndex()
+        if self._table is not None:
+            scan = self._table.search().select(["key", "created_at", "entities"]).limit(max(self.count(), 1))
+            columns = scan.to_arrow().to_pydict()
+            created = [None if t is None else _aware(t).timestamp() for t in columns["created_at"]]  # type: ignore[union-attr]
+            index = VersionIndex.build(columns["key"], created, columns["entities"])
+        self._versions = (self._writes, index)
+        return index
 
     def _table_names(self) -> list[str]:
         listed = self._db.list_tables()
