@@ -34,6 +34,17 @@ class Reranker:
     True
     """
 
+    def __new__(cls, model: str | Path | None = None, *args: Any, **kwargs: Any) -> Reranker:
+        """`Reranker("cohere:rerank-v3.5")` and other `provider:model` specs give a `HostedReranker`."""
+        if cls is Reranker:
+            from crossrank.rerank.hosted.providers import parse_spec
+
+            if parse_spec(model) is not None:
+                from crossrank.rerank.hosted.reranker import HostedReranker
+
+                return super().__new__(HostedReranker)
+        return super().__new__(cls)
+
     def __init__(
         self,
         model: str | Path | None = None,
@@ -91,8 +102,7 @@ class Reranker:
                 raise InvalidInputError(f"pair {index} is not a (query, document) tuple")
             check_query(pair[0])
             check_document(index, pair[1])
-        encoded = self.encoder.encode_pairs([p[0] for p in pairs], [p[1] for p in pairs])
-        return self._finish(self._logits(encoded), raw)
+        return self._finish(self._score_pairs([p[0] for p in pairs], [p[1] for p in pairs]), raw)
 
     def score(self, query: str, document: str, *, raw: bool = False) -> float:
         """Relevance of one document to a query: a probability in [0, 1] (or a log-odds with raw=True)."""
@@ -124,8 +134,7 @@ class Reranker:
         first_stage = first_stage_values(candidates, first_stage_scores, first_stage_key)
         if not texts:
             return []
-        encoded = self.encoder.encode(query, texts)
-        logits = self._logits(encoded)
+        logits, truncated = self._score_texts(query, texts)
         model_scores = self._finish(logits, raw)
         final = model_scores
         if first_stage is not None:
@@ -143,7 +152,7 @@ class Reranker:
                 model_score=float(model_scores[i]),
                 text=texts[i],
                 document=candidates[i],
-                truncated=encoded[i].doc_truncated,
+                truncated=truncated[i],
                 first_stage_score=None if first_stage is None else first_stage[i],
             )
             for i in order
@@ -167,6 +176,15 @@ class Reranker:
         return await asyncio.to_thread(self.predict, pairs, raw=raw)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _score_texts(self, query: str, texts: list[str]) -> tuple[np.ndarray, list[bool]]:
+        """Log-odds of each text against one query, and whether each text was cut to fit the model."""
+        encoded = self.encoder.encode(query, texts)
+        return self._logits(encoded), [pair.doc_truncated for pair in encoded]
+
+    def _score_pairs(self, queries: list[str], documents: list[str]) -> np.ndarray:
+        """Log-odds of (query, document) pairs, in order."""
+        return self._logits(self.encoder.encode_pairs(queries, documents))
 
     def _logits(self, encoded: Sequence[EncodedPair]) -> np.ndarray:
         """One log-odds per pair, in the caller's order; pairs run in length-sorted micro-batches."""

@@ -22,6 +22,7 @@ class RerankResult:
     document: Any
     truncated: bool  # the document was cut to fit the model's max_length
     first_stage_score: float | None = None
+    served_by: str | None = None  # which reranker of a fallback chain produced this score
 
     @property
     def id(self) -> Any:
@@ -43,4 +44,6 @@ class RerankResult:
         )
         if self.first_stage_score is not None:
             base["first_stage_score"] = self.first_stage_score
+        if self.served_by is not None:
+            base["served_by"] = self.served_by
         return base
