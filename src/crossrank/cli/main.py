@@ -13,6 +13,7 @@ from rich.table import Table
 from crossrank.cli.eval_command import evaluate, tune
 from crossrank.cli.output import fail as _fail
 from crossrank.cli.output import stdout as _out
+from crossrank.cli.serve_command import serve
 from crossrank.cli.store_commands import index, search
 from crossrank.errors import CrossrankError
 
@@ -26,6 +27,7 @@ app.command()(index)
 app.command()(search)
 app.command("eval")(evaluate)
 app.command()(tune)
+app.command()(serve)
 
 
 @app.command()

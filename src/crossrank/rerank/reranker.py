@@ -19,6 +19,7 @@ from crossrank.rerank.candidates import (
     check_query,
     first_stage_values,
 )
+from crossrank.rerank.chunking import best_chunks, split_documents
 from crossrank.rerank.encoding import DEFAULT_QUERY_TOKENS, EncodedPair, PairEncoder
 from crossrank.rerank.fusion import fuse_scores
 from crossrank.rerank.model_source import resolve_model
@@ -119,8 +120,12 @@ class Reranker:
         first_stage_scores: Sequence[float] | None = None,
         first_stage_key: str | None = None,
         fusion_weight: float | None = None,
+        max_tokens_per_doc: int | None = None,
     ) -> list[RerankResult]:
         """Score every candidate against the query and return them best first.
+
+        With `max_tokens_per_doc`, each document is cut into windows of that many tokens, every window is
+        scored, and the best one counts (Cohere's behaviour); `r.chunk` is its (start, end) character span.
 
         Candidates are strings or mappings holding their text under `text_key`; they are never modified.
         With first-stage scores (a list, or each candidate's `first_stage_key` field), the ranking uses
@@ -134,7 +139,11 @@ class Reranker:
         first_stage = first_stage_values(candidates, first_stage_scores, first_stage_key)
         if not texts:
             return []
-        logits, truncated = self._score_texts(query, texts)
+        chunks: list[tuple[int, int] | None] = [None] * len(texts)
+        if max_tokens_per_doc is not None:
+            logits, truncated, chunks = self._score_chunked(query, texts, max_tokens_per_doc)
+        else:
+            logits, truncated = self._score_texts(query, texts)
         model_scores = self._finish(logits, raw)
         final = model_scores
         if first_stage is not None:
@@ -153,6 +162,7 @@ class Reranker:
                 text=texts[i],
                 document=candidates[i],
                 truncated=truncated[i],
+                chunk=chunks[i],
                 first_stage_score=None if first_stage is None else first_stage[i],
             )
             for i in order
@@ -181,6 +191,17 @@ class Reranker:
         """Log-odds of each text against one query, and whether each text was cut to fit the model."""
         encoded = self.encoder.encode(query, texts)
         return self._logits(encoded), [pair.doc_truncated for pair in encoded]
+
+    def _score_chunked(
+        self, query: str, texts: list[str], max_tokens: int
+    ) -> tuple[np.ndarray, list[bool], list[tuple[int, int] | None]]:
+        pieces, owners, spans = split_documents(self.encoder.tokenizer, texts, max_tokens)
+        logits, truncated = self._score_texts(query, pieces)
+        best, best_span = best_chunks(logits, owners, spans, len(texts))
+        cut = [False] * len(texts)
+        for owner, was_cut in zip(owners, truncated):
+            cut[owner] = cut[owner] or was_cut
+        return best, cut, list(best_span)
 
     def _score_pairs(self, queries: list[str], documents: list[str]) -> np.ndarray:
         """Log-odds of (query, document) pairs, in order."""

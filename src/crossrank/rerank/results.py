@@ -23,6 +23,7 @@ class RerankResult:
     truncated: bool  # the document was cut to fit the model's max_length
     first_stage_score: float | None = None
     served_by: str | None = None  # which reranker of a fallback chain produced this score
+    chunk: tuple[int, int] | None = None  # with max_tokens_per_doc: the best window's character span
 
     @property
     def id(self) -> Any:
@@ -44,6 +45,8 @@ class RerankResult:
         )
         if self.first_stage_score is not None:
             base["first_stage_score"] = self.first_stage_score
+        if self.chunk is not None:
+            base["chunk"] = list(self.chunk)
         if self.served_by is not None:
             base["served_by"] = self.served_by
         return base
