@@ -81,3 +81,11 @@ def test_info_reports_version_backends_and_default_model():
     assert result.returncode == 0, result.stderr
     for expected in ("crossrank", "backend onnx", "default model", "threads"):
         assert expected in result.stdout
+
+
+def test_markup_in_documents_is_shown_literally(tmp_path):
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text('{"id": "[b]x[/b]", "content": "tokens [/oops] expire [bold]soon"}\n')
+    result = crossrank("rerank", "when do [tokens] expire", "--docs", str(docs))
+    assert result.returncode == 0, result.stderr
+    assert "[/oops]" in result.stdout and "[b]x[/b]" in result.stdout

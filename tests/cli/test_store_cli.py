@@ -142,3 +142,10 @@ def test_tune_writes_weights_that_search_reads(tmp_path, kb):
     assert search.returncode == 0, search.stderr
     bad = crossrank("search", "tokens", "--store", str(kb), "--weights", str(tmp_path / "none.json"))
     assert bad.returncode == 2 and "weights file not found" in bad.stderr
+
+
+def test_error_messages_keep_square_brackets(capsys):
+    from crossrank.cli.output import fail
+
+    assert fail("needs: pip install 'crossrank[retrieve]'").exit_code == 2
+    assert "crossrank[retrieve]" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import warnings
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from crossrank.cli.eval_command import evaluate, tune
@@ -67,15 +68,15 @@ def rerank(
 
 
 def _results_table(query: str, results: list[Any]) -> Table:
-    table = Table(title=f"{query}", title_justify="left")
+    table = Table(title=escape(query), title_justify="left")
     table.add_column("rank", justify="right", no_wrap=True, min_width=4)
     table.add_column("score", justify="right", no_wrap=True, min_width=6)
     table.add_column("id", no_wrap=True, max_width=24, overflow="ellipsis")
     table.add_column("document", overflow="ellipsis", no_wrap=True, max_width=max(20, _out.width - 45))
     for rank, result in enumerate(results, start=1):
-        snippet = " ".join(result.text.split())
+        snippet = escape(" ".join(result.text.split()))
         marker = " [dim](truncated)[/]" if result.truncated else ""
-        table.add_row(str(rank), f"{result.score:.4f}", str(result.id), snippet + marker)
+        table.add_row(str(rank), f"{result.score:.4f}", escape(str(result.id)), snippet + marker)
     return table
 
 

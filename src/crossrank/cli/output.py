@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 stdout = Console()
 stderr = Console(stderr=True)
@@ -11,5 +12,5 @@ stderr = Console(stderr=True)
 
 def fail(message: str) -> typer.Exit:
     """Print `error: message` on stderr and return the Exit to raise."""
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)

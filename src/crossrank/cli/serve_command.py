@@ -30,11 +30,16 @@ def serve(
     ] = None,
 ) -> None:
     """Serve reranking over HTTP in Cohere's (/v2/rerank, /v1/rerank) and TEI's (/rerank) schemas."""
-    import uvicorn
+    try:
+        import uvicorn
 
+        from crossrank.serve.app import create_app
+    except ImportError as exc:
+        raise fail(
+            f"crossrank serve needs the server extra ({exc.name} is missing): pip install 'crossrank[serve]'"
+        ) from None
     from crossrank.hardware import available_cores
     from crossrank.rerank.reranker import Reranker
-    from crossrank.serve.app import create_app
 
     try:
         reranker = Reranker(model, threads=threads or max(available_cores() - 1, 1))

@@ -7,6 +7,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from crossrank.cli.output import fail, stderr, stdout
@@ -77,7 +78,7 @@ def search(
     timings = "  ".join(f"{stage} {ms:.1f} ms" for stage, ms in response.timings_ms.items())
     stderr.print(f"{response.candidates} candidates, {response.reranked} reranked; {timings}", highlight=False)
     if response.degraded:
-        stderr.print(f"[yellow]degraded:[/] {response.reason}", highlight=False)
+        stderr.print(f"[yellow]degraded:[/] {escape(response.reason or '')}", highlight=False)
 
 
 def _parse_filter(raw: str | None) -> dict[str, object] | None:
@@ -96,7 +97,7 @@ def _hits_table(response: object) -> Table:
     from crossrank.pipeline import SearchResponse
 
     assert isinstance(response, SearchResponse)
-    table = Table(title=response.query, title_justify="left")
+    table = Table(title=escape(response.query), title_justify="left")
     for name, justify in [
         ("rank", "right"),
         ("score", "right"),
@@ -109,14 +110,14 @@ def _hits_table(response: object) -> Table:
     table.add_column("document", overflow="ellipsis", no_wrap=True, max_width=max(20, stdout.width - 70))
     for hit in response.hits:
         rerank = "-" if hit.rerank_score is None else f"{hit.rerank_score:.4f}"
-        snippet = " ".join(hit.document.text.split())
+        snippet = escape(" ".join(hit.document.text.split()))
         table.add_row(
             str(hit.rank),
             f"{hit.score:.4f}",
             rerank,
             f"{hit.retrieval_score:.4f}",
             str(hit.retrieval_rank),
-            hit.id,
+            escape(hit.id),
             snippet,
         )
     return table
@@ -136,10 +137,10 @@ def _factors_table(response: object) -> Table:
     table.add_column("final", justify="right")
     for hit in response.hits:
         if not hit.factors:
-            table.add_row(str(hit.rank), hit.id, *(["-"] * len(FACTORS)), f"{hit.score:.3f}")
+            table.add_row(str(hit.rank), escape(hit.id), *(["-"] * len(FACTORS)), f"{hit.score:.3f}")
             continue
         cells = [_factor_cell(name, hit.factors[name]) for name in FACTORS]
-        table.add_row(str(hit.rank), hit.id, *cells, f"{hit.score:.3f}")
+        table.add_row(str(hit.rank), escape(hit.id), *cells, f"{hit.score:.3f}")
     return table
 
 
