@@ -6,11 +6,9 @@ is compared in constant time; every response says how long it queued and ran (Se
 
 from __future__ import annotations
 
-import hmac
 import json
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,6 +23,7 @@ from crossrank.errors import CrossrankError
 from crossrank.rerank.chunking import best_chunks, split_documents
 from crossrank.rerank.reranker import Reranker
 from crossrank.serve.engine import BatchingEngine, QueueFullError
+from crossrank.serve.guard import Guard
 from crossrank.serve.metrics import Metrics
 from crossrank.serve.schemas import (
     CohereRerankRequest,
@@ -67,16 +66,7 @@ def create_app(
     )
     app.state.engine, app.state.metrics = engine, metrics
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        refusal = _refuse(request, api_key, max_body_bytes)
-        response = refusal or await call_next(request)
-        response.headers["Server-Timing"] = f"total;dur={(time.perf_counter() - started) * 1000:.2f}" + "".join(
-            f", {name};dur={value:.2f}" for name, value in getattr(request.state, "timings", {}).items()
-        )
-        metrics.observe(request.url.path, response.status_code, time.perf_counter() - started)
-        return response
+    app.add_middleware(Guard, api_key=api_key, max_body_bytes=max_body_bytes, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -121,7 +111,7 @@ def create_app(
             spans = list(best)
         return logits, spans
 
-    async def cohere(request: Request, body: CohereRerankRequest, version: str) -> CohereRerankResponse:
+    async def cohere(request: Request, body: CohereRerankRequest, version: str) -> Response:
         texts = [d if isinstance(d, str) else d.text for d in body.documents]
         logits, spans = await score(request, body.query, texts, body.max_tokens_per_doc)
         probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
@@ -136,15 +126,16 @@ def create_app(
             for i in order
         ]
         meta = {"api_version": {"version": version}, "billed_units": {"search_units": 1}}
-        return CohereRerankResponse(id=str(uuid.uuid4()), results=results, meta=meta)
+        answer = CohereRerankResponse(id=str(uuid.uuid4()), results=results, meta=meta)
+        return _json(answer.model_dump_json(exclude_none=True))
 
     @app.post("/v2/rerank", response_model=CohereRerankResponse, response_model_exclude_none=True)
-    async def rerank_v2(request: Request, body: CohereRerankRequest) -> CohereRerankResponse:
+    async def rerank_v2(request: Request, body: CohereRerankRequest) -> Response:
         """Cohere v2 rerank: results best first, with index and relevance_score."""
         return await cohere(request, body, "2")
 
     @app.post("/v1/rerank", response_model=CohereRerankResponse, response_model_exclude_none=True)
-    async def rerank_v1(request: Request, body: CohereRerankRequest) -> CohereRerankResponse:
+    async def rerank_v1(request: Request, body: CohereRerankRequest) -> Response:
         """Cohere v1 rerank."""
         return await cohere(request, body, "1")
 
@@ -192,19 +183,9 @@ def create_app(
     return app
 
 
-def _refuse(request: Request, api_key: str | None, max_body_bytes: int) -> Response | None:
-    """401 without the right key; 413 when the declared body is over the limit (before reading it)."""
-    if api_key is not None and request.url.path not in ("/health", "/docs", "/openapi.json"):
-        given = request.headers.get("authorization", "")
-        token = given[7:] if given.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
-        if not hmac.compare_digest(token.encode(), api_key.encode()):
-            return JSONResponse({"message": "missing or wrong API key (Authorization: Bearer <key>)"}, status_code=401)
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > max_body_bytes:
-        return JSONResponse(
-            {"message": f"request body is {int(length)} bytes; the limit is {max_body_bytes}"}, status_code=413
-        )
-    return None
+def _json(text: str) -> Response:
+    """A JSON body serialised once by pydantic (FastAPI would validate and serialise the model again)."""
+    return Response(text, media_type="application/json")
 
 
 def jsonable(errors: Any) -> Any:
