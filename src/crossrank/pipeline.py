@@ -248,8 +248,8 @@ class Pipeline:
 
     def close(self) -> None:
         """Write pending accesses to disk and release the event loop of `search_sync` (the pipeline stays usable)."""
-        if isinstance(self.store, LanceStore) and self.store._accesses is not None:
-            self.store._accesses.flush()
+        if isinstance(self.store, LanceStore):
+            self.store.flush_accesses()
         if self._sync_loop is not None and not self._sync_loop.is_closed():
             self._sync_loop.run_until_complete(self._sync_loop.shutdown_default_executor())
             self._sync_loop.close()

@@ -33,3 +33,9 @@ def sigmoid(values: np.ndarray) -> np.ndarray:
     exp = np.exp(values[~positive])
     out[~positive] = exp / (1.0 + exp)
     return out.astype(np.float32)
+
+
+def logit(probabilities: np.ndarray) -> np.ndarray:
+    """Log odds of probabilities (clipped to [1e-7, 1 - 1e-7] so 0 and 1 stay finite); sigmoid's inverse."""
+    clipped = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-7, 1 - 1e-7)
+    return np.log(clipped / (1 - clipped))

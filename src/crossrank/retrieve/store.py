@@ -234,6 +234,11 @@ class LanceStore(EmbeddingStore):
                 self._accesses = AccessLog(self._db)
             return self._accesses
 
+    def flush_accesses(self) -> None:
+        """Write recorded accesses to disk now (a no-op when nothing was recorded)."""
+        if self._accesses is not None:
+            self._accesses.flush()
+
     def version_index(self) -> VersionIndex:
         """Versions per key and entity fan-out, rebuilt after writes (one scan of three columns)."""
         cached = self._versions

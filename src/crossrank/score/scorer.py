@@ -17,6 +17,10 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
+from crossrank.rerank.fusion import minmax
+from crossrank.rerank.scores import logit
 from crossrank.score.entities import extract_entities
 from crossrank.score.factors import (
     base_level_activation,
@@ -83,18 +87,18 @@ class CognitiveScorer:
     def _relevance(self, hits: Sequence[SearchHit]) -> list[float]:
         """Relevance in log odds: the cross-encoder logit, blended with stage 1 as the weights say."""
         if all(h.rerank_score is not None for h in hits):
-            logits = [_logit(h.rerank_score) for h in hits]  # type: ignore[arg-type]
+            logits = logit(np.array([h.rerank_score for h in hits], dtype=np.float64))
         else:  # no cross-encoder ran: stage-1 order over a 4-log-odds span
-            logits = [4.0 * v for v in _minmax([h.score for h in hits])]
-        low, spread = min(logits), max(logits) - min(logits)
+            logits = 4.0 * minmax([h.score for h in hits])
+        low, spread = float(logits.min()), float(logits.max() - logits.min())
         w = self.weights.retrieval
         if w == 0.0 or spread == 0.0:
-            return logits
+            return [float(v) for v in logits]
         if w is None:
-            blend = _minmax([h.score for h in hits])  # stage 2's own (fused) order
+            blend = minmax([h.score for h in hits])  # stage 2's own (fused) order
         else:
-            blend = [(1 - w) * m + w * r for m, r in zip(_minmax(logits), _minmax([h.retrieval_score for h in hits]))]
-        return [low + spread * b for b in blend]
+            blend = (1 - w) * minmax(logits) + w * minmax([h.retrieval_score for h in hits])
+        return [float(v) for v in low + spread * blend]
 
     def _context(self, query: str, hits: Sequence[SearchHit]) -> dict[str, Any]:
         index = self.memory.version_index() if self.memory is not None else _index_of(hits)
@@ -162,13 +166,3 @@ def _index_of(hits: Sequence[SearchHit]) -> VersionIndex:
 
 def _end_of_year(year: int) -> float:
     return datetime(year, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
-
-
-def _logit(p: float) -> float:
-    clipped = min(max(p, 1e-7), 1 - 1e-7)
-    return math.log(clipped / (1 - clipped))
-
-
-def _minmax(values: Sequence[float]) -> list[float]:
-    low, high = min(values), max(values)
-    return [0.0] * len(values) if high - low <= 1e-12 else [(v - low) / (high - low) for v in values]

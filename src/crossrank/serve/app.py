@@ -22,6 +22,7 @@ from crossrank import __version__
 from crossrank.errors import CrossrankError
 from crossrank.rerank.chunking import best_chunks, split_documents
 from crossrank.rerank.reranker import Reranker
+from crossrank.rerank.scores import sigmoid
 from crossrank.serve.engine import BatchingEngine, QueueFullError
 from crossrank.serve.guard import Guard
 from crossrank.serve.metrics import Metrics
@@ -114,7 +115,7 @@ def create_app(
     async def cohere(request: Request, body: CohereRerankRequest, version: str) -> Response:
         texts = [d if isinstance(d, str) else d.text for d in body.documents]
         logits, spans = await score(request, body.query, texts, body.max_tokens_per_doc)
-        probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+        probabilities = sigmoid(logits)
         order = np.argsort(-probabilities, kind="stable")[: body.top_n]
         results = [
             CohereResult(
@@ -147,7 +148,7 @@ def create_app(
                 "truncation_direction Left is not supported: crossrank truncates documents on the right"
             )
         logits, _ = await score(request, body.query, body.texts, None)
-        scores = logits if body.raw_scores else 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+        scores = logits if body.raw_scores else sigmoid(logits)
         order = np.argsort(-scores, kind="stable")
         return [
             TeiRank(index=int(i), score=float(scores[i]), text=body.texts[i] if body.return_text else None)

@@ -12,6 +12,7 @@ from crossrank.errors import AuthenticationError, InvalidInputError, ProviderUna
 from crossrank.rerank.hosted.providers import Provider, parse_spec
 from crossrank.rerank.hosted.transport import HostedClient, RetryPolicy
 from crossrank.rerank.reranker import Reranker
+from crossrank.rerank.scores import logit
 
 _LOCAL_ONLY = (
     "backend",
@@ -100,7 +101,7 @@ class HostedReranker(Reranker):
             chunk = texts[start : start + self.provider.max_documents]
             for index, score in self._call(query, chunk):
                 scores[start + index] = score
-        logits = scores if self.provider.scores_are_logits else _logit(scores)
+        logits = scores if self.provider.scores_are_logits else logit(scores)
         return logits.astype(np.float32), [False] * len(texts)  # providers do not say whether they truncated
 
     def _score_pairs(self, queries: list[str], documents: list[str]) -> np.ndarray:
@@ -137,8 +138,3 @@ def _api_key(provider: Provider, given: str | None) -> str | None:
     if provider.key_required:
         raise AuthenticationError(f"no API key for {provider.name}: pass api_key= or set {provider.key_variables[0]}")
     return None
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    clipped = np.clip(p, 1e-7, 1 - 1e-7)
-    return np.log(clipped / (1 - clipped))
