@@ -16,6 +16,7 @@ from crossrank.cli.output import fail as _fail
 from crossrank.cli.output import stdout as _out
 from crossrank.cli.serve_command import serve
 from crossrank.cli.store_commands import index, search
+from crossrank.cli.train_command import train
 from crossrank.errors import CrossrankError
 
 # `import openvino` forks a process to send its usage telemetry (opt out: `opt_in_out --opt_out`); with
@@ -29,6 +30,7 @@ app.command()(search)
 app.command("eval")(evaluate)
 app.command()(tune)
 app.command()(serve)
+app.command()(train)
 
 
 @app.command()

@@ -42,3 +42,11 @@ class BM25Index:
         )
         indices, scores = self._retriever.retrieve(tokens, k=k, show_progress=False, n_threads=0)
         return np.asarray(indices), np.asarray(scores, dtype=np.float32)
+
+    def scores(self, query: str, indices: Sequence[int]) -> np.ndarray:
+        """BM25 score of `query` for each listed text."""
+        tokens = self._bm25s.tokenize(  # type: ignore[attr-defined]
+            [query], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+        )
+        every = self._retriever.get_scores(tokens[0])
+        return np.asarray(every, dtype=np.float32)[list(indices)]

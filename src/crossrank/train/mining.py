@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from crossrank.eval.beir import BeirDataset
+from crossrank.train.data import JudgedQuery
 
 
 @dataclass
@@ -49,3 +51,95 @@ def mine_negatives(
                 negatives.append(dataset.corpus[doc_id].content)
         queries.append(TrainingQuery(query_id, dataset.queries[query_id], positives, negatives))
     return queries
+
+
+RETRIEVERS = ("bm25", "dense", "hybrid")
+
+
+class FirstStage:
+    """The project's first-stage retrievers over a training corpus held in memory: BM25, dense or hybrid (RRF).
+
+    `similarity` is what the false-negative filter compares: dense cosine when embeddings exist, BM25 otherwise.
+    """
+
+    def __init__(self, texts: Sequence[str], method: str = "hybrid", show_progress: bool = True):
+        if method not in RETRIEVERS:
+            raise ValueError(f"retriever must be one of {RETRIEVERS}, not {method!r}")
+        from crossrank.retrieve.bm25 import BM25Index
+
+        self.method = method
+        self.size = len(texts)
+        self._bm25 = BM25Index(texts, show_progress=show_progress) if method != "dense" else None
+        self._embedder: Any = None
+        self._vectors: np.ndarray | None = None
+        if method != "bm25":
+            from crossrank.retrieve.embedder import Embedder
+
+            self._embedder = Embedder()
+            self._vectors = self._embedder.embed(list(texts), show_progress=show_progress)
+
+    def search(self, queries: Sequence[str], depth: int) -> list[list[tuple[int, float]]]:
+        """Per query, (corpus index, similarity) of the top `depth`, best first."""
+        from crossrank.retrieve.retrievers import fuse_ids
+
+        depth = min(depth, self.size)
+        lists: dict[str, list[list[tuple[int, float]]]] = {}
+        similarity = np.zeros((len(queries), 0), dtype=np.float32)
+        if self._bm25 is not None:
+            top, scores = self._bm25.search(queries, depth)
+            lists["bm25"] = [list(zip(map(int, t), map(float, s))) for t, s in zip(top, scores)]
+        if self._vectors is not None:
+            similarity = self._embedder.embed(list(queries)) @ self._vectors.T
+            top = np.argsort(-similarity, axis=1, kind="stable")[:, :depth]
+            lists["dense"] = [[(int(i), float(row[i])) for i in t] for t, row in zip(top, similarity)]
+        if len(lists) == 1:
+            return next(iter(lists.values()))
+        fused = []
+        for bm25_row, dense_row, cosine in zip(lists["bm25"], lists["dense"], similarity):
+            named = {name: [(str(d), s) for d, s in rows] for name, rows in (("bm25", bm25_row), ("dense", dense_row))}
+            ranked = fuse_ids(named, {"bm25": 1.0, "dense": 1.0})[:depth]
+            fused.append([(int(doc), float(cosine[int(doc)])) for doc, _, _ in ranked])
+        return fused
+
+    def similarity(self, query: str, indices: Sequence[int]) -> np.ndarray:
+        """The filter's similarity of `query` to each indexed text (dense cosine, or BM25 for bm25)."""
+        if self._vectors is not None:
+            return np.asarray(self._vectors[list(indices)] @ self._embedder.embed([query])[0], dtype=np.float32)
+        assert self._bm25 is not None
+        return self._bm25.scores(query, indices)
+
+
+@dataclass
+class MinedQuery:
+    """A training query as corpus indices: relevant documents and hard negatives, best-ranked first."""
+
+    text: str
+    positives: list[int]
+    negatives: list[int]
+
+
+def mine_hard_negatives(
+    first_stage: FirstStage,
+    queries: Sequence[JudgedQuery],
+    *,
+    skip_top: int = 0,
+    depth: int = 50,
+    max_similarity_ratio: float = 0.95,
+) -> list[MinedQuery]:
+    """Hard negatives: first-stage ranks skip_top+1..depth, minus judged documents and likely false negatives.
+
+    A candidate whose similarity to the query exceeds `max_similarity_ratio` times the best relevant document's
+    is skipped: unjudged documents that close to the query are too often relevant. Negatives the user
+    supplied come first and are kept.
+    """
+    ranked = first_stage.search([q.text for q in queries], depth)
+    mined = []
+    for query, hits in zip(queries, ranked):
+        positives = sorted(query.relevant, key=lambda i: -query.relevant[i])
+        ceiling = max_similarity_ratio * float(first_stage.similarity(query.text, positives).max())
+        negatives = list(query.given_negatives)
+        for doc, similarity in hits[skip_top:]:
+            if doc not in query.judged and doc not in negatives and similarity <= ceiling:
+                negatives.append(doc)
+        mined.append(MinedQuery(query.text, positives, negatives))
+    return mined

@@ -1,0 +1,156 @@
+"""`crossrank train` end to end: load data, hold out validation, mine hard negatives, train, export, check.
+
+from crossrank.train import TrainConfig, fit
+report = fit("my-beir-folder", "runs/mine", TrainConfig(base="default", epochs=2))
+Reranker("runs/mine/model")
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crossrank.errors import CrossrankError
+from crossrank.train.data import TrainingSet, has_split, load_training_set
+from crossrank.train.mining import FirstStage, mine_hard_negatives
+from crossrank.train.trainer import TrainConfig, Trainer, Validation
+
+PARITY_TOLERANCE = 1e-3  # max |logit| difference between the ONNX export and torch, both fp32
+PARITY_PAIRS = 256
+
+
+class ExportParityError(CrossrankError):
+    """The exported model does not reproduce the trained model's scores."""
+
+
+@dataclass
+class MiningConfig:
+    """How hard negatives and validation candidates are found."""
+
+    retriever: str = "hybrid"
+    skip_top: int = 0
+    depth: int = 50
+    max_similarity_ratio: float = 0.95
+    validation_split: str | None = "dev"  # a BEIR split to validate on; else a fraction of the training queries
+    validation_fraction: float = 0.1
+    validation_depth: int = 100
+
+
+@dataclass
+class FitReport:
+    """What a run did, written to `report.json` in the run folder."""
+
+    training_queries: int
+    validation_queries: int
+    first_stage_ndcg: float
+    best_ndcg: float
+    steps: int
+    stopped_early: bool
+    minutes: float
+    export: dict[str, Any] = field(default_factory=dict)
+
+
+def fit(
+    data: str | Path,
+    out: str | Path,
+    config: TrainConfig | None = None,
+    mining: MiningConfig | None = None,
+    *,
+    split: str = "train",
+    resume: bool = False,
+    export: bool = True,
+    show_progress: bool = True,
+    log: Callable[[str], None] = print,
+    on_step: Callable[[int], None] | None = None,
+) -> FitReport:
+    """Fine-tune `config.base` on `data` (a BEIR folder or a JSONL of pairs); the model lands in `out/model`."""
+    config, mining = config or TrainConfig(), mining or MiningConfig()
+    config.check()
+    started = time.monotonic()
+    out = Path(out)
+    train_set, held_out = _split(data, split, mining, config.seed)
+    log(f"{len(train_set.queries)} training queries, {len(held_out.queries)} validation queries")
+    first_stage = FirstStage(train_set.texts, mining.retriever, show_progress=show_progress)
+    mined = mine_hard_negatives(
+        first_stage,
+        train_set.queries,
+        skip_top=mining.skip_top,
+        depth=mining.depth,
+        max_similarity_ratio=mining.max_similarity_ratio,
+    )
+    candidates = first_stage.search([q.text for q in held_out.queries], mining.validation_depth)
+    validation = Validation.build(held_out, candidates)
+    trainer = Trainer(config, train_set, mined, validation, out, show_progress=show_progress, log=log, on_step=on_step)
+    state = trainer.run(resume=resume)
+    report = FitReport(
+        len(trainer.queries),
+        len(held_out.queries),
+        validation.first_stage_ndcg(),
+        state.best,
+        state.step,
+        state.stopped_early,
+        (time.monotonic() - started) / 60,
+    )
+    if export:
+        report.export = export_model(out / "best", out / "model", validation, trainer)
+    (out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
+    return report
+
+
+def _split(data: str | Path, split: str, mining: MiningConfig, seed: int) -> tuple[TrainingSet, TrainingSet]:
+    train_set = load_training_set(data, split)
+    wanted = mining.validation_split
+    if wanted and Path(data).is_dir() and wanted != split and has_split(data, wanted):
+        held_out = load_training_set(data, wanted)
+        return train_set, TrainingSet(train_set.texts, train_set.doc_ids, held_out.queries[:200])
+    return train_set.split(mining.validation_fraction, seed)
+
+
+def export_model(best: Path, target: Path, validation: Validation, trainer: Trainer) -> dict[str, Any]:
+    """Export the best checkpoint to ONNX beside its tokenizer, check it against torch (fp32, first 256 validation
+    pairs), and measure each fast backend's nDCG@10 on the validation candidates."""
+    import shutil
+
+    from crossrank.rerank.export import export_onnx
+    from crossrank.rerank.model_source import resolve_model
+    from crossrank.rerank.reranker import Reranker
+    from crossrank.train.trainer import load_trainable, pair_logits
+
+    target.mkdir(parents=True, exist_ok=True)
+    export_onnx(resolve_model(best), target / "model.onnx")
+    for name in ("config.json", "tokenizer.json", "crossrank.json"):
+        shutil.copy(best / name, target / name)
+    pairs = [(q, validation.texts[d]) for q, docs in zip(validation.queries, validation.candidates) for d in docs]
+    _, model = load_trainable(str(best))
+    probe = pairs[:PARITY_PAIRS]
+    with trainer._torch.inference_mode():
+        torch_fp32 = pair_logits(model.eval(), trainer.encoder, [q for q, _ in probe], [d for _, d in probe])
+    results: dict[str, Any] = {}
+    for backend, precision in (("onnx", "fp32"), ("onnx", "int8"), ("openvino", "bf16"), ("openvino", "int8")):
+        try:
+            reranker = Reranker(target, backend=backend, precision=precision)
+        except CrossrankError as exc:
+            results[f"{backend}-{precision}"] = {"skipped": str(exc)}
+            continue
+        scores = reranker.predict(pairs, raw=True)
+        if (backend, precision) == ("onnx", "fp32"):
+            gap = float(np.max(np.abs(scores[: len(probe)] - torch_fp32.numpy()))) if probe else 0.0
+            results["onnx_vs_torch_max_abs_logit"] = gap
+            if gap > PARITY_TOLERANCE:
+                raise ExportParityError(f"the ONNX export differs from torch by {gap:.2e} > {PARITY_TOLERANCE:g}")
+        results[f"{backend}-{precision}"] = {"val_ndcg@10": validation.ndcg(_per_query(scores, validation))}
+    return results
+
+
+def _per_query(scores: np.ndarray, validation: Validation) -> list[np.ndarray]:
+    out, start = [], 0
+    for docs in validation.candidates:
+        out.append(scores[start : start + len(docs)])
+        start += len(docs)
+    return out

@@ -1,0 +1,414 @@
+"""Fine-tune a cross-encoder: sampled groups of one positive and hard negatives, a ranking loss, validation
+nDCG@10 after each epoch, early stopping, and checkpoints that a crash or Ctrl-C does not lose.
+
+The run folder holds `checkpoint.pt` (everything needed to resume exactly: weights, optimizer, schedule,
+random states, sampling order), `best/` (the best model by validation, transformers layout) and
+`history.json`. Resuming replays the same batches, so an interrupted run ends with the same weights as an
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crossrank.errors import InvalidInputError
+from crossrank.progress import new_progress
+from crossrank.rerank.batching import pad_pairs
+from crossrank.rerank.encoding import PairEncoder
+from crossrank.train.data import TrainingSet
+from crossrank.train.losses import LOSSES, group_loss
+from crossrank.train.mining import MinedQuery
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainConfig:
+    """What `crossrank train` does; every field is a command-line option."""
+
+    base: str = "default"
+    loss: str = "listwise"
+    teacher: str | None = None
+    epochs: int = 3
+    max_steps: int | None = None
+    queries_per_step: int = 16
+    group_size: int = 8
+    learning_rate: float = 5e-5
+    head_learning_rate_factor: float = 10.0
+    warmup_fraction: float = 0.05
+    weight_decay: float = 0.01
+    max_length: int = 256
+    max_query_tokens: int = 64
+    patience: int = 2
+    eval_every: int | None = None  # steps; None: once per epoch
+    checkpoint_every: int = 100
+    device: str = "auto"
+    precision: str = "auto"
+    seed: int = 13
+
+    def check(self) -> None:
+        if self.loss not in LOSSES:
+            raise InvalidInputError(f"--loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
+        if self.loss == "margin-mse" and not self.teacher:
+            raise InvalidInputError("--loss margin-mse needs --teacher (a cross-encoder to distil from)")
+        if self.group_size < 2:
+            raise InvalidInputError("--group-size must be at least 2 (a positive and a negative)")
+
+
+@dataclass
+class Validation:
+    """Held-out queries with their first-stage candidates; nDCG@10 of a model's order over them."""
+
+    queries: list[str]
+    query_ids: list[str]
+    candidates: list[list[int]]
+    qrels: dict[str, dict[str, int]]
+    doc_ids: list[str]
+    texts: list[str]
+
+    @classmethod
+    def build(cls, held_out: TrainingSet, ranked: Sequence[Sequence[tuple[int, float]]]) -> Validation:
+        return cls(
+            [q.text for q in held_out.queries],
+            [q.query_id for q in held_out.queries],
+            [[doc for doc, _ in hits] for hits in ranked],
+            held_out.qrels(),
+            held_out.doc_ids,
+            held_out.texts,
+        )
+
+    def ndcg(self, scores: Sequence[Any]) -> float:
+        """nDCG@10 of the candidates ordered by `scores` (one score sequence per query)."""
+        from crossrank.eval.metrics import evaluate_run
+
+        run = {
+            qid: {self.doc_ids[d]: float(s) for d, s in zip(docs, row)}
+            for qid, docs, row in zip(self.query_ids, self.candidates, scores)
+        }
+        return evaluate_run(self.qrels, run)["ndcg@10"]
+
+    def first_stage_ndcg(self) -> float:
+        return self.ndcg([[-float(rank) for rank in range(len(docs))] for docs in self.candidates])
+
+
+@dataclass
+class TrainState:
+    """Progress that a checkpoint carries besides the tensors."""
+
+    step: int = 0
+    best: float = -math.inf
+    evals_without_gain: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+class Trainer:
+    """One training run in `out`; `run()` trains (or resumes) and returns the final state."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: TrainingSet,
+        mined: list[MinedQuery],
+        validation: Validation,
+        out: Path,
+        *,
+        show_progress: bool = True,
+        log: Callable[[str], None] = print,
+        on_step: Callable[[int], None] | None = None,
+    ):
+        import torch
+
+        config.check()
+        self.config, self.data, self.validation, self.out = config, data, validation, Path(out)
+        self.queries = [q for q in mined if q.negatives and q.positives]
+        if not self.queries:
+            raise InvalidInputError("no training query has both a positive and a mined negative")
+        self.show_progress, self.log, self.on_step = show_progress, log, on_step
+        self.device, self.dtype = choose_training_precision(config.device, config.precision)
+        self._torch = torch
+        _seed_everything(config.seed)  # before the model: a new head's initial weights come from the seed
+        self.files, self.model = load_trainable(config.base)
+        self.model.to(self.device)
+        self.encoder = PairEncoder.from_file(self.files.tokenizer_file, config.max_length, config.max_query_tokens)
+        self.teacher = _teacher(config.teacher)
+        self.steps_per_epoch = math.ceil(len(self.queries) / config.queries_per_step)
+        self.total_steps = config.max_steps or self.steps_per_epoch * config.epochs
+        self.optimizer = _optimizer(self.model, config)
+        self.scheduler = _schedule(self.optimizer, config.warmup_fraction, self.total_steps)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.dtype == torch.float16)
+        self.rng = random.Random(config.seed)
+        self.state = TrainState()
+
+    # ---- the loop -------------------------------------------------------------------------------------
+    def run(self, resume: bool = False) -> TrainState:
+        checkpoint = self.out / CHECKPOINT
+        if checkpoint.is_file() and not resume:
+            raise InvalidInputError(f"{self.out} already holds a run; pass --resume to continue it or pick a new --out")
+        self.out.mkdir(parents=True, exist_ok=True)
+        if checkpoint.is_file():
+            self._load_checkpoint(checkpoint)
+            self.log(f"resumed at step {self.state.step} of {self.total_steps}")
+        else:
+            self._evaluate(label="start")
+        try:
+            self._train()
+        except KeyboardInterrupt:
+            self._save_checkpoint()
+            self.log(f"interrupted at step {self.state.step}; checkpoint saved, --resume continues")
+            raise
+        self._save_checkpoint()
+        return self.state
+
+    def _train(self) -> None:
+        config, state = self.config, self.state
+        with new_progress(self.show_progress) as progress:
+            task = progress.add_task("train", total=self.total_steps, completed=state.step)
+            while state.step < self.total_steps and not state.stopped_early:
+                state.step += 1
+                loss = self._step()
+                progress.update(task, advance=1, description=f"train loss {loss:.3f}")
+                if self.on_step is not None:
+                    self.on_step(state.step)
+                if self._evaluation_due():
+                    self._evaluate(label=f"epoch {state.step / self.steps_per_epoch:.2f}", loss=loss)
+                    self._save_checkpoint()
+                elif state.step % config.checkpoint_every == 0:
+                    self._save_checkpoint()
+
+    def _evaluation_due(self) -> bool:
+        step, every = self.state.step, self.config.eval_every or self.steps_per_epoch
+        return step % every == 0 or step == self.total_steps
+
+    def _step(self) -> float:
+        torch = self._torch
+        self.model.train()
+        chosen = [self.queries[i] for i in self._next_queries()]
+        groups = [self._group(query) for query in chosen]
+        flat_queries = [q.text for q, group in zip(chosen, groups) for _ in group]
+        flat_docs = [self.data.texts[d] for group in groups for d in group]
+        with self._autocast():
+            logits = pair_logits(self.model, self.encoder, flat_queries, flat_docs, self.device)
+        scores = logits.float().view(len(chosen), self.config.group_size)
+        teacher = None
+        if self.teacher is not None:
+            pairs = list(zip(flat_queries, flat_docs))
+            teacher = torch.from_numpy(self.teacher.predict(pairs, raw=True)).to(self.device).view_as(scores)
+        loss = group_loss(self.config.loss, scores, teacher)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return float(loss.item())
+
+    def _next_queries(self) -> list[int]:
+        """The next queries of a shuffled pass over all of them; a new pass starts when one runs out."""
+        wanted = self.config.queries_per_step
+        while len(self.state.order) < wanted:
+            fresh = list(range(len(self.queries)))
+            self.rng.shuffle(fresh)
+            self.state.order.extend(fresh)
+        chosen, self.state.order = self.state.order[:wanted], self.state.order[wanted:]
+        return chosen
+
+    def _group(self, query: MinedQuery) -> list[int]:
+        """A positive, then group_size-1 negatives (drawn with replacement only when too few were mined)."""
+        size = self.config.group_size - 1
+        pool = query.negatives
+        negatives = self.rng.sample(pool, size) if len(pool) >= size else [self.rng.choice(pool) for _ in range(size)]
+        return [self.rng.choice(query.positives), *negatives]
+
+    def _autocast(self) -> Any:
+        torch = self._torch
+        device_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        return torch.autocast(device_type, dtype=self.dtype, enabled=self.dtype != torch.float32)
+
+    # ---- validation -----------------------------------------------------------------------------------
+    def score_validation(self, batch: int = 256) -> list[np.ndarray]:
+        """The model's logits for every validation candidate."""
+        torch = self._torch
+        self.model.eval()
+        out = []
+        with torch.inference_mode(), self._autocast():
+            for query, docs in zip(self.validation.queries, self.validation.candidates):
+                texts = [self.validation.texts[d] for d in docs]
+                parts = [
+                    pair_logits(self.model, self.encoder, [query] * len(texts[i : i + batch]), texts[i : i + batch])
+                    for i in range(0, len(texts), batch)
+                ]
+                out.append(torch.cat(parts).float().cpu().numpy() if parts else np.zeros(0, dtype=np.float32))
+        return out
+
+    def _evaluate(self, label: str, loss: float | None = None) -> None:
+        state = self.state
+        score = self.validation.ndcg(self.score_validation())
+        record = {"step": state.step, "val_ndcg@10": score}
+        if loss is not None:
+            record["loss"] = loss
+        state.history.append(record)
+        if score > state.best:
+            state.best, state.evals_without_gain = score, 0
+            save_model(self.model, self.encoder, self.files, self.out / "best", self.config)
+        elif state.step > 0:
+            state.evals_without_gain += 1
+            state.stopped_early = state.evals_without_gain >= self.config.patience
+        self.log(f"{label} (step {state.step}): validation nDCG@10 {score:.4f} (best {state.best:.4f})")
+        (self.out / "history.json").write_text(json.dumps(state.history, indent=2) + "\n")
+
+    # ---- checkpoints ----------------------------------------------------------------------------------
+    def _save_checkpoint(self) -> None:
+        torch = self._torch
+        payload = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "state": asdict(self.state),
+            "config": asdict(self.config),
+            "rng": self.rng.getstate(),
+            "numpy_rng": np.random.get_state(),
+            "torch_rng": torch.get_rng_state(),
+        }
+        temporary = self.out / (CHECKPOINT + ".tmp")
+        torch.save(payload, temporary)
+        os.replace(temporary, self.out / CHECKPOINT)  # atomic: a crash leaves the old checkpoint or the new one
+
+    def _load_checkpoint(self, path: Path) -> None:
+        torch = self._torch
+        payload = torch.load(path, map_location=self.device, weights_only=False)
+        if payload["config"] != asdict(self.config):
+            changed = sorted(k for k, v in payload["config"].items() if asdict(self.config).get(k) != v)
+            raise InvalidInputError(f"--resume with other settings than the run in {self.out}: {', '.join(changed)}")
+        self.model.load_state_dict(payload["model"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.scheduler.load_state_dict(payload["scheduler"])
+        self.scaler.load_state_dict(payload["scaler"])
+        self.state = TrainState(**payload["state"])
+        self.rng.setstate(payload["rng"])
+        np.random.set_state(payload["numpy_rng"])
+        torch.set_rng_state(payload["torch_rng"])
+
+
+def pair_logits(
+    model: Any, encoder: PairEncoder, queries: Sequence[str], docs: Sequence[str], device: str = "cpu"
+) -> Any:
+    """The model's relevance logit for each (query, doc) pair, as a tensor on `device`."""
+    import torch
+
+    pairs = encoder.encode_pairs(queries, docs)
+    batch = pad_pairs(list(range(len(pairs))), pairs, encoder.pad_id)
+    inputs = {
+        "input_ids": torch.from_numpy(batch.input_ids).to(device),
+        "attention_mask": torch.from_numpy(batch.attention_mask).to(device),
+    }
+    if getattr(model.config, "type_vocab_size", 0) > 1:
+        inputs["token_type_ids"] = torch.from_numpy(batch.token_type_ids).to(device)
+    return model(**inputs).logits[:, -1]
+
+
+def load_trainable(base: str) -> tuple[Any, Any]:
+    """(model files, a trainable transformers classifier) for a base: the shipped default, a folder, a hub id,
+    or an offline base by name ("splade-tiny", "all-MiniLM-L6-v2"). A base without a classifier gets a new
+    one-logit head."""
+    from transformers import AutoModelForSequenceClassification
+
+    from crossrank.models.bases import _BASES, base_model_path
+    from crossrank.rerank.backends.torch import load_torch_model
+    from crossrank.rerank.model_source import resolve_model
+
+    files = resolve_model(base_model_path(base) if base in _BASES else base, backend="torch")
+    if files.torch_weights() is None:
+        return files, load_torch_model(files)
+    architectures = files.config.get("architectures") or []
+    labels = {} if any(a.endswith("ForSequenceClassification") for a in architectures) else {"num_labels": 1}
+    return files, AutoModelForSequenceClassification.from_pretrained(str(files.root), **labels)
+
+
+def choose_training_precision(device: str, precision: str) -> tuple[str, Any]:
+    """(device, autocast dtype): bf16 on CPUs with bf16 matrix units and on CUDA cards that have it, else fp16
+    on CUDA, else fp32."""
+    import torch
+
+    from crossrank.hardware import has_bf16_matmul
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InvalidInputError("--device cuda, but torch sees no CUDA device")
+    if precision == "auto":
+        if device.startswith("cuda"):
+            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        else:
+            precision = "bf16" if has_bf16_matmul() else "fp32"
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+    if precision not in dtypes or (precision == "fp16" and device == "cpu"):
+        raise InvalidInputError(f"--precision {precision!r} is not available on {device} (fp32, bf16; fp16 on CUDA)")
+    return device, dtypes[precision]
+
+
+def save_model(model: Any, encoder: PairEncoder, files: Any, target: Path, config: TrainConfig) -> None:
+    """A transformers model folder crossrank's Reranker loads: weights, config, tokenizer.json, crossrank.json."""
+    target.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(target))
+    encoder.tokenizer.save(str(target / "tokenizer.json"))
+    settings = {"max_length": config.max_length, "max_query_tokens": config.max_query_tokens, "base": config.base}
+    (target / "crossrank.json").write_text(json.dumps(settings, indent=2) + "\n")
+
+
+def _teacher(spec: str | None) -> Any:
+    if not spec:
+        return None
+    from crossrank.rerank.reranker import Reranker
+
+    return Reranker(spec)
+
+
+def _seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _optimizer(model: Any, config: TrainConfig) -> Any:
+    import torch
+
+    head: list[Any] = []
+    body: list[Any] = []
+    for name, parameter in model.named_parameters():
+        (head if name.startswith("classifier") else body).append(parameter)
+    return torch.optim.AdamW(
+        [
+            {"params": body, "lr": config.learning_rate},
+            {"params": head, "lr": config.learning_rate * config.head_learning_rate_factor},
+        ],
+        weight_decay=config.weight_decay,
+    )
+
+
+def _schedule(optimizer: Any, warmup_fraction: float, total_steps: int) -> Any:
+    """Linear warm-up, then linear decay to zero at the last step."""
+    import torch
+
+    warmup = max(1, int(total_steps * warmup_fraction))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)

@@ -1,0 +1,149 @@
+"""`crossrank train`: real fine-tuning of the shipped model on a small dataset made in conftest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from crossrank.errors import InvalidInputError
+from crossrank.rerank.reranker import Reranker
+from crossrank.train import MiningConfig, TrainConfig, fit
+from crossrank.train.data import load_training_set
+from crossrank.train.mining import FirstStage, mine_hard_negatives
+
+pytest.importorskip("torch")
+
+QUIET = {"show_progress": False, "log": lambda _: None}
+
+
+def _config(**changes) -> TrainConfig:
+    settings = {"max_steps": 6, "queries_per_step": 4, "group_size": 4, "eval_every": 3, "precision": "fp32"}
+    return TrainConfig(**{**settings, **changes})
+
+
+def _final_weights(folder):
+    import torch
+
+    return torch.load(folder / "checkpoint.pt", weights_only=False)["model"]
+
+
+def test_fit_trains_validates_and_exports_a_model_the_reranker_loads(animals, tmp_path):
+    report = fit(animals, tmp_path / "run", _config(), MiningConfig(retriever="bm25"), **QUIET)
+    assert report.training_queries == 18 and report.validation_queries == 6  # dev split used for validation
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert [h["step"] for h in history] == [0, 3, 6]
+    assert report.best_ndcg == max(h["val_ndcg@10"] for h in history)
+    assert report.export["onnx_vs_torch_max_abs_logit"] < 1e-3
+    assert report.export["onnx-fp32"]["val_ndcg@10"] > 0
+    reranker = Reranker(tmp_path / "run" / "model")
+    best = reranker.rerank("what does the otter eat", ["The otter lives in rivers.", "The otter mostly eats clams."])
+    assert best[0].index == 1
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(animals, tmp_path):
+    mining = MiningConfig(retriever="bm25")
+    fit(animals, tmp_path / "straight", _config(eval_every=2, patience=10), mining, export=False, **QUIET)
+
+    def interrupt(step: int) -> None:
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(
+            animals,
+            tmp_path / "cut",
+            _config(eval_every=2, patience=10),
+            mining,
+            export=False,
+            on_step=interrupt,
+            **QUIET,
+        )
+    with pytest.raises(InvalidInputError, match="--resume"):
+        fit(animals, tmp_path / "cut", _config(eval_every=2, patience=10), mining, export=False, **QUIET)
+    with pytest.raises(InvalidInputError, match="group_size"):
+        fit(animals, tmp_path / "cut", _config(eval_every=2, patience=10, group_size=3), mining, resume=True, **QUIET)
+    report = fit(
+        animals, tmp_path / "cut", _config(eval_every=2, patience=10), mining, resume=True, export=False, **QUIET
+    )
+    assert report.steps == 6
+    straight, resumed = _final_weights(tmp_path / "straight"), _final_weights(tmp_path / "cut")
+    assert straight.keys() == resumed.keys()
+    assert all((straight[k] == resumed[k]).all() for k in straight)
+
+
+def test_listwise_training_improves_validation_from_a_fresh_head(animals, tmp_path):
+    config = _config(base="all-MiniLM-L6-v2", max_steps=30, eval_every=10, learning_rate=1e-4, patience=5)
+    report = fit(animals, tmp_path / "fresh", config, MiningConfig(retriever="bm25"), export=False, **QUIET)
+    history = json.loads((tmp_path / "fresh" / "history.json").read_text())
+    assert history[-1]["val_ndcg@10"] > history[0]["val_ndcg@10"] + 0.1  # a random head ranks poorly at step 0
+    assert report.best_ndcg >= history[-1]["val_ndcg@10"]
+
+
+def test_mining_skips_judged_documents_and_near_duplicates_of_the_positive(animals):
+    data = load_training_set(animals, "train")
+    stage = FirstStage(data.texts, "bm25", show_progress=False)
+    mined = mine_hard_negatives(stage, data.queries, depth=10, max_similarity_ratio=1e9)
+    for query, result in zip(data.queries, mined):
+        assert not set(result.negatives) & query.judged
+        assert result.positives == list(query.relevant)
+    strict = mine_hard_negatives(stage, data.queries, depth=10, max_similarity_ratio=0.5)
+    for query, result in zip(data.queries, strict):
+        ceiling = 0.5 * stage.similarity(query.text, result.positives).max()
+        assert all(stage.similarity(query.text, [n])[0] <= ceiling for n in result.negatives)
+    assert sum(map(len, (m.negatives for m in strict))) < sum(map(len, (m.negatives for m in mined)))
+    skipped = mine_hard_negatives(stage, data.queries, depth=10, skip_top=5, max_similarity_ratio=1e9)
+    assert all(len(s.negatives) <= len(m.negatives) for s, m in zip(skipped, mined))
+
+
+def test_hybrid_first_stage_fuses_bm25_and_dense(animals):
+    data = load_training_set(animals, "train")
+    stage = FirstStage(data.texts, "hybrid", show_progress=False)
+    (hits,) = stage.search(["where does the heron live"], 5)
+    assert data.doc_ids[hits[0][0]] == "heron-home"
+    assert all(-1.0 <= similarity <= 1.0 for _, similarity in hits)  # the filter's similarity is dense cosine
+
+
+def test_jsonl_pairs_with_given_negatives(tmp_path):
+    rows = [
+        {"query": "what does the otter eat", "positive": "The otter eats clams.", "negatives": ["Otters swim."]},
+        {"query": "where do herons nest", "positive": ["Herons nest in trees."]},
+        {"query": "how big is a moose", "positive": "A moose stands two metres tall.", "negatives": ["Moose eat."]},
+    ]
+    file = tmp_path / "pairs.jsonl"
+    file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = load_training_set(file)
+    assert len(data.queries) == 3 and data.queries[0].given_negatives == [data.texts.index("Otters swim.")]
+    file.write_text('{"query": "q", "positive": "p"}\n{"query": "q2"}\n')
+    with pytest.raises(InvalidInputError, match=r"pairs\.jsonl:2: .positive. is missing"):
+        load_training_set(file)
+    file.write_text("not json\n")
+    with pytest.raises(InvalidInputError, match=r"pairs\.jsonl:1: not valid JSON"):
+        load_training_set(file)
+
+
+def test_margin_mse_needs_a_teacher_and_losses_agree_with_their_definitions():
+    import torch
+
+    from crossrank.train.losses import group_loss
+
+    with pytest.raises(InvalidInputError, match="teacher"):
+        TrainConfig(loss="margin-mse").check()
+    scores = torch.tensor([[3.0, 1.0, 0.0]])
+    assert group_loss("margin-mse", scores, scores + 5).item() == pytest.approx(0.0)  # same margins
+    expected = -torch.log_softmax(scores, dim=1)[0, 0]
+    assert group_loss("listwise", scores).item() == pytest.approx(expected.item())
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(scores, torch.tensor([[1.0, 0.0, 0.0]]))
+    assert group_loss("bce", scores).item() == pytest.approx(bce.item())
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "crossrank.cli.main", "train", str(tmp_path / "missing"), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'missing'}: no such file or folder"]
