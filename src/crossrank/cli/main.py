@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from crossrank.cli.batch_command import rerank_batch
 from crossrank.cli.eval_command import evaluate, tune
 from crossrank.cli.output import fail as _fail
 from crossrank.cli.output import stdout as _out
@@ -31,6 +32,7 @@ app.command("eval")(evaluate)
 app.command()(tune)
 app.command()(serve)
 app.command()(train)
+app.command("rerank-batch")(rerank_batch)
 
 
 @app.command()
