@@ -17,13 +17,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from tokenizers import Tokenizer
 
 from crossrank import __version__
 from crossrank.errors import CrossrankError
 from crossrank.rerank.chunking import best_chunks, split_documents
 from crossrank.rerank.reranker import Reranker
 from crossrank.rerank.scores import sigmoid
-from crossrank.serve.engine import BatchingEngine, QueueFullError
+from crossrank.serve.engine import BatchingEngine, QueueFullError, ScoringEngine
 from crossrank.serve.guard import Guard
 from crossrank.serve.metrics import Metrics
 from crossrank.serve.schemas import (
@@ -50,7 +51,32 @@ def create_app(
     pipeline: Any = None,
 ) -> FastAPI:
     """The server's ASGI app around one loaded reranker (and, for /v1/search, a Pipeline)."""
-    engine = BatchingEngine(reranker, batching=batching)
+    info = {"model": reranker.model_name, "backend": reranker.backend_name, "batching": batching}
+    return build_app(
+        BatchingEngine(reranker, batching=batching),
+        reranker.encoder.tokenizer,
+        info,
+        api_key=api_key,
+        max_documents=max_documents,
+        max_body_bytes=max_body_bytes,
+        pipeline=pipeline,
+    )
+
+
+def build_app(
+    engine: ScoringEngine,
+    tokenizer: Tokenizer,
+    info: dict[str, Any],
+    *,
+    api_key: str | None = None,
+    max_documents: int = MAX_DOCUMENTS,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    pipeline: Any = None,
+) -> FastAPI:
+    """The app over any scoring engine: the in-process batcher, or replicas on Ray Serve (serve.ray_serve).
+
+    `tokenizer` cuts long documents for max_tokens_per_doc; `info` is what /health reports.
+    """
     metrics = Metrics()
 
     @asynccontextmanager
@@ -104,7 +130,7 @@ def create_app(
         pieces, owners = texts, list(range(len(texts)))
         windows: list[tuple[int, int]] = []
         if max_tokens is not None:
-            pieces, owners, windows = split_documents(reranker.encoder.tokenizer, texts, max_tokens)
+            pieces, owners, windows = split_documents(tokenizer, texts, max_tokens)
         logits, queued_ms, infer_ms = await engine.score(query, pieces)
         request.state.timings = {"queue": queued_ms, "inference": infer_ms}
         if max_tokens is not None:
@@ -168,13 +194,7 @@ def create_app(
     @app.get("/health")
     async def health() -> dict[str, Any]:
         """Liveness and what is loaded."""
-        return {
-            "status": "ok",
-            "model": reranker.model_name,
-            "backend": reranker.backend_name,
-            "batching": batching,
-            "queued_pairs": engine.stats.pending_pairs,
-        }
+        return {"status": "ok", **info, "queued_pairs": engine.stats.pending_pairs}
 
     @app.get("/metrics", response_class=PlainTextResponse)
     async def prometheus() -> PlainTextResponse:

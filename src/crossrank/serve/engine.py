@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -43,6 +44,18 @@ class EngineStats:
     pairs: int = 0
     jobs: int = 0
     pending_pairs: int = 0
+
+
+class ScoringEngine(Protocol):
+    """What the HTTP layer needs from an engine: start, stop, score a job, and counters."""
+
+    stats: EngineStats
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def score(self, query: str, documents: Sequence[str]) -> tuple[np.ndarray, float, float]: ...
 
 
 class BatchingEngine:
