@@ -179,11 +179,21 @@ def run(
     max_documents: int,
 ) -> None:
     """Start a local Ray cluster, deploy, and serve until interrupted (`crossrank serve --ray`)."""
+    import os
     import signal
     import threading
 
     import ray
 
+    stop = threading.Event()
+
+    def on_stop_signal() -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+
+    # Ray's crash handler would take SIGTERM too and abort the process; a stop signal here means "shut down".
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
+    on_stop_signal()
     ray.init(include_dashboard=False, log_to_driver=False)
     try:
         serve.start(http_options={"host": host, "port": port})
@@ -196,10 +206,10 @@ def run(
             api_key=api_key,
             max_documents=max_documents,
         )
-        serve.run(application, name="crossrank", route_prefix="/")
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
+        on_stop_signal()  # again: starting Ray may have replaced the handlers
+        if not stop.is_set():
+            serve.run(application, name="crossrank", route_prefix="/")
+        on_stop_signal()
         stop.wait()
     finally:
         serve.shutdown()
