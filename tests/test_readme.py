@@ -32,3 +32,12 @@ def test_pipeline_example(tmp_path, monkeypatch, capsys):
     printed = _run(RUNNABLE[1], capsys)
     assert printed[:2] == ["1", "a1"]  # rank 1 is the JWT document
     assert (tmp_path / "kb").is_dir()
+
+
+def test_framework_example(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("langchain_core")
+    pytest.importorskip("llama_index.core")
+    monkeypatch.chdir(tmp_path)
+    printed = _run(RUNNABLE[2], capsys)
+    assert printed[0] == "jwt"
+    assert float(printed[1]) == pytest.approx(float(printed[2]))  # the same model scores it the same in both
