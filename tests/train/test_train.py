@@ -38,6 +38,10 @@ def test_fit_trains_validates_and_exports_a_model_the_reranker_loads(animals, tm
     assert report.best_ndcg == max(h["val_ndcg@10"] for h in history)
     assert report.export["onnx_vs_torch_max_abs_logit"] < 1e-3
     assert report.export["onnx-fp32"]["val_ndcg@10"] > 0
+    table = report.fusion["val_ndcg@10_by_weight"]
+    assert table[str(report.fusion["weight"])] == max(table.values())
+    settings = json.loads((tmp_path / "run" / "model" / "crossrank.json").read_text())
+    assert settings["fusion_weights"] == {"bm25": report.fusion["weight"]}
     reranker = Reranker(tmp_path / "run" / "model")
     best = reranker.rerank("what does the otter eat", ["The otter lives in rivers.", "The otter mostly eats clams."])
     assert best[0].index == 1
@@ -103,7 +107,9 @@ def test_hybrid_first_stage_fuses_bm25_and_dense(animals):
     stage = FirstStage(data.texts, "hybrid", show_progress=False)
     (hits,) = stage.search(["where does the heron live"], 5)
     assert data.doc_ids[hits[0][0]] == "heron-home"
-    assert all(-1.0 <= similarity <= 1.0 for _, similarity in hits)  # the filter's similarity is dense cosine
+    scores = [score for _, score in hits]
+    assert scores == sorted(scores, reverse=True) and scores[0] <= 2 / 61  # RRF (k=60) over two lists
+    assert -1.0 <= stage.similarity("where does the heron live", [hits[0][0]])[0] <= 1.0  # the filter: cosine
 
 
 def test_jsonl_pairs_with_given_negatives(tmp_path):

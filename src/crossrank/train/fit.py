@@ -53,6 +53,7 @@ class FitReport:
     steps: int
     stopped_early: bool
     minutes: float
+    fusion: dict[str, Any] = field(default_factory=dict)
     export: dict[str, Any] = field(default_factory=dict)
 
 
@@ -98,6 +99,7 @@ def fit(
         (time.monotonic() - started) / 60,
     )
     if export:
+        report.fusion = choose_fusion_weight(out / "best", validation, trainer, mining.retriever)
         report.export = export_model(out / "best", out / "model", validation, trainer)
     (out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     return report
@@ -146,6 +148,28 @@ def export_model(best: Path, target: Path, validation: Validation, trainer: Trai
                 raise ExportParityError(f"the ONNX export differs from torch by {gap:.2e} > {PARITY_TOLERANCE:g}")
         results[f"{backend}-{precision}"] = {"val_ndcg@10": validation.ndcg(_per_query(scores, validation))}
     return results
+
+
+def choose_fusion_weight(best: Path, validation: Validation, trainer: Trainer, retriever: str) -> dict[str, Any]:
+    """The model weight w in `w * minmax(model) + (1 - w) * minmax(first stage)` that maximises validation nDCG@10,
+    written into the best model's crossrank.json (as `fusion_weight`, and for this retriever in `fusion_weights`),
+    so the pipeline and `rerank(first_stage_scores=...)` use it."""
+    from crossrank.rerank.fusion import fuse_scores
+    from crossrank.train.trainer import load_trainable
+
+    _, model = load_trainable(str(best))
+    trainer.model.load_state_dict(model.state_dict())
+    model_scores = trainer.score_validation()
+    table = {
+        float(w): validation.ndcg([fuse_scores(m, f, float(w)) for m, f in zip(model_scores, validation.first_stage)])
+        for w in np.round(np.arange(0.0, 1.0001, 0.05), 2)
+    }
+    weight = max(table, key=lambda w: (table[w], w))
+    settings_file = best / "crossrank.json"
+    settings = json.loads(settings_file.read_text())
+    settings.update({"fusion_weight": weight, "fusion_weights": {retriever: weight}, "fusion_chosen_on": "validation"})
+    settings_file.write_text(json.dumps(settings, indent=2) + "\n")
+    return {"weight": weight, "retriever": retriever, "val_ndcg@10_by_weight": {str(w): v for w, v in table.items()}}
 
 
 def _per_query(scores: np.ndarray, validation: Validation) -> list[np.ndarray]:

@@ -59,7 +59,8 @@ RETRIEVERS = ("bm25", "dense", "hybrid")
 class FirstStage:
     """The project's first-stage retrievers over a training corpus held in memory: BM25, dense or hybrid (RRF).
 
-    `similarity` is what the false-negative filter compares: dense cosine when embeddings exist, BM25 otherwise.
+    `search` gives each hit the retriever's own ranking score (BM25, cosine, or the RRF score, as the pipeline
+    does); `similarity` is what the false-negative filter compares: dense cosine when embeddings exist, else BM25.
     """
 
     def __init__(self, texts: Sequence[str], method: str = "hybrid", show_progress: bool = True):
@@ -79,12 +80,11 @@ class FirstStage:
             self._vectors = self._embedder.embed(list(texts), show_progress=show_progress)
 
     def search(self, queries: Sequence[str], depth: int) -> list[list[tuple[int, float]]]:
-        """Per query, (corpus index, similarity) of the top `depth`, best first."""
+        """Per query, (corpus index, ranking score) of the top `depth`, best first."""
         from crossrank.retrieve.retrievers import fuse_ids
 
         depth = min(depth, self.size)
         lists: dict[str, list[list[tuple[int, float]]]] = {}
-        similarity = np.zeros((len(queries), 0), dtype=np.float32)
         if self._bm25 is not None:
             top, scores = self._bm25.search(queries, depth)
             lists["bm25"] = [list(zip(map(int, t), map(float, s))) for t, s in zip(top, scores)]
@@ -95,10 +95,10 @@ class FirstStage:
         if len(lists) == 1:
             return next(iter(lists.values()))
         fused = []
-        for bm25_row, dense_row, cosine in zip(lists["bm25"], lists["dense"], similarity):
+        for bm25_row, dense_row in zip(lists["bm25"], lists["dense"]):
             named = {name: [(str(d), s) for d, s in rows] for name, rows in (("bm25", bm25_row), ("dense", dense_row))}
             ranked = fuse_ids(named, {"bm25": 1.0, "dense": 1.0})[:depth]
-            fused.append([(int(doc), float(cosine[int(doc)])) for doc, _, _ in ranked])
+            fused.append([(int(doc), float(score)) for doc, score, _ in ranked])
         return fused
 
     def similarity(self, query: str, indices: Sequence[int]) -> np.ndarray:
@@ -137,8 +137,10 @@ def mine_hard_negatives(
     for query, hits in zip(queries, ranked):
         positives = sorted(query.relevant, key=lambda i: -query.relevant[i])
         ceiling = max_similarity_ratio * float(first_stage.similarity(query.text, positives).max())
+        candidates = [doc for doc, _ in hits[skip_top:]]
+        similarities = first_stage.similarity(query.text, candidates) if candidates else np.zeros(0)
         negatives = list(query.given_negatives)
-        for doc, similarity in hits[skip_top:]:
+        for doc, similarity in zip(candidates, similarities):
             if doc not in query.judged and doc not in negatives and similarity <= ceiling:
                 negatives.append(doc)
         mined.append(MinedQuery(query.text, positives, negatives))

@@ -74,6 +74,7 @@ class Validation:
     qrels: dict[str, dict[str, int]]
     doc_ids: list[str]
     texts: list[str]
+    first_stage: list[list[float]]
 
     @classmethod
     def build(cls, held_out: TrainingSet, ranked: Sequence[Sequence[tuple[int, float]]]) -> Validation:
@@ -84,6 +85,7 @@ class Validation:
             held_out.qrels(),
             held_out.doc_ids,
             held_out.texts,
+            [[score for _, score in hits] for hits in ranked],
         )
 
     def ndcg(self, scores: Sequence[Any]) -> float:
