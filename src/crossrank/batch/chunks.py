@@ -4,13 +4,13 @@ Parquet row group. A chunk is the unit of work and of resumption: its scores are
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from crossrank.errors import InvalidInputError
+from crossrank.jsonlines import parse_object
 
 COLUMNS = ("query_id", "query", "doc_id", "text")
 
@@ -136,12 +136,7 @@ def _read_jsonl_chunk(path: Path, chunk: Chunk) -> dict[str, list[Any]]:
         if not line.strip():
             continue
         row_number += 1
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"{path}: row {row_number} is not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise InvalidInputError(f"{path}: row {row_number} is not a JSON object")
+        row = parse_object(line, f"{path}: row {row_number}")
         for name in COLUMNS:
             columns[name].append(row.get(name))
     return columns

@@ -6,12 +6,12 @@ validation and the training loop never care which format the user gave.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crossrank.errors import InvalidInputError
+from crossrank.jsonlines import parse_object
 
 
 @dataclass
@@ -112,12 +112,7 @@ def _from_jsonl(file: Path) -> TrainingSet:
 
 
 def _parse_row(line: str, file: Path, line_number: int) -> dict[str, object]:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"{file}:{line_number}: not valid JSON ({exc.msg})") from None
-    if not isinstance(row, dict):
-        raise InvalidInputError(f"{file}:{line_number}: expected a JSON object")
+    row = parse_object(line, f"{file}:{line_number}")
     if not isinstance(row.get("query"), str) or not row["query"].strip():
         raise InvalidInputError(f"{file}:{line_number}: 'query' must be a non-empty string")
     return row

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from crossrank.rerank.batching import pad_pairs
 from crossrank.rerank.encoding import PairEncoder
 from crossrank.train.mining import TrainingQuery
+from crossrank.train.trainer import adamw, linear_schedule, pair_logits, seed_everything
 
 
 @dataclass
@@ -34,15 +32,6 @@ class ListwiseConfig:
     eval_every: int = 500
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch so a run is reproducible."""
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def sample_group(query: TrainingQuery, size: int, rng: random.Random) -> list[str]:
     """One positive then size-1 negatives (with replacement only when too few were mined)."""
     positive = rng.choice(query.positives)
@@ -56,16 +45,7 @@ def sample_group(query: TrainingQuery, size: int, rng: random.Random) -> list[st
 
 def model_logits(model: Any, encoder: PairEncoder, queries: Sequence[str], docs: Sequence[str]) -> Any:
     """Forward pass of a transformers classifier on (query, doc) pairs; returns a (n,) logit tensor."""
-    import torch
-
-    pairs = encoder.encode_pairs(queries, docs)
-    batch = pad_pairs(list(range(len(pairs))), pairs, encoder.pad_id)
-    output = model(
-        input_ids=torch.from_numpy(batch.input_ids),
-        attention_mask=torch.from_numpy(batch.attention_mask),
-        token_type_ids=torch.from_numpy(batch.token_type_ids),
-    )
-    return output.logits[:, -1]
+    return pair_logits(model, encoder, queries, docs)
 
 
 def train_listwise(
@@ -86,8 +66,8 @@ def train_listwise(
     rng = random.Random(config.seed)
     encoder = PairEncoder.from_file(base, config.max_length, config.max_query_tokens)
     model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=1)
-    optimizer = _optimizer(model, config)
-    scheduler = _schedule(optimizer, config)
+    optimizer = adamw(model, config.learning_rate, config.head_learning_rate, config.weight_decay)
+    scheduler = linear_schedule(optimizer, config.warmup_fraction, config.steps)
     usable = [q for q in queries if q.negatives]
     history: list[dict[str, float]] = []
     best_score, best_state = -math.inf, None
@@ -121,32 +101,3 @@ def train_listwise(
         model.load_state_dict(best_state)
     model.eval()
     return model, encoder, history
-
-
-def _optimizer(model: Any, config: ListwiseConfig) -> Any:
-    import torch
-
-    head: list[Any] = []
-    body: list[Any] = []
-    for name, parameter in model.named_parameters():
-        (head if name.startswith("classifier") else body).append(parameter)
-    return torch.optim.AdamW(
-        [
-            {"params": body, "lr": config.learning_rate},
-            {"params": head, "lr": config.head_learning_rate},
-        ],
-        weight_decay=config.weight_decay,
-    )
-
-
-def _schedule(optimizer: Any, config: ListwiseConfig) -> Any:
-    import torch
-
-    warmup = max(1, int(config.steps * config.warmup_fraction))
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (config.steps - step) / max(1, config.steps - warmup))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)

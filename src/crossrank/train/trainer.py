@@ -139,15 +139,16 @@ class Trainer:
         self.show_progress, self.log, self.on_step = show_progress, log, on_step
         self.device, self.dtype = choose_training_precision(config.device, config.precision)
         self._torch = torch
-        _seed_everything(config.seed)  # before the model: a new head's initial weights come from the seed
+        seed_everything(config.seed)  # before the model: a new head's initial weights come from the seed
         self.files, self.model = load_trainable(config.base)
         self.model.to(self.device)
         self.encoder = PairEncoder.from_file(self.files.tokenizer_file, config.max_length, config.max_query_tokens)
         self.teacher = _teacher(config.teacher)
         self.steps_per_epoch = math.ceil(len(self.queries) / config.queries_per_step)
         self.total_steps = config.max_steps or self.steps_per_epoch * config.epochs
-        self.optimizer = _optimizer(self.model, config)
-        self.scheduler = _schedule(self.optimizer, config.warmup_fraction, self.total_steps)
+        head_rate = config.learning_rate * config.head_learning_rate_factor
+        self.optimizer = adamw(self.model, config.learning_rate, head_rate, config.weight_decay)
+        self.scheduler = linear_schedule(self.optimizer, config.warmup_fraction, self.total_steps)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.dtype == torch.float16)
         self.rng = random.Random(config.seed)
         self.state = TrainState()
@@ -378,7 +379,8 @@ def _teacher(spec: str | None) -> Any:
     return Reranker(spec)
 
 
-def _seed_everything(seed: int) -> None:
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch so a run is reproducible."""
     import torch
 
     random.seed(seed)
@@ -386,7 +388,8 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _optimizer(model: Any, config: TrainConfig) -> Any:
+def adamw(model: Any, learning_rate: float, head_learning_rate: float, weight_decay: float) -> Any:
+    """AdamW with the classifier head on its own (usually higher) learning rate."""
     import torch
 
     head: list[Any] = []
@@ -394,15 +397,11 @@ def _optimizer(model: Any, config: TrainConfig) -> Any:
     for name, parameter in model.named_parameters():
         (head if name.startswith("classifier") else body).append(parameter)
     return torch.optim.AdamW(
-        [
-            {"params": body, "lr": config.learning_rate},
-            {"params": head, "lr": config.learning_rate * config.head_learning_rate_factor},
-        ],
-        weight_decay=config.weight_decay,
+        [{"params": body, "lr": learning_rate}, {"params": head, "lr": head_learning_rate}], weight_decay=weight_decay
     )
 
 
-def _schedule(optimizer: Any, warmup_fraction: float, total_steps: int) -> Any:
+def linear_schedule(optimizer: Any, warmup_fraction: float, total_steps: int) -> Any:
     """Linear warm-up, then linear decay to zero at the last step."""
     import torch
 
