@@ -47,6 +47,7 @@ class SearchHit:
     retrieval_rank: int
     retrieval_scores: dict[str, float] = field(default_factory=dict)
     rerank_score: float | None = None
+    rerank_logit: float | None = None  # the model's raw log-odds; stage 3 adds its factors to these
     rerank_rank: int | None = None
     truncated: bool = False
     factors: dict[str, Any] = field(default_factory=dict)  # filled by stage 3
@@ -329,6 +330,7 @@ def rerank_hits(
             hits[r.index],
             score=r.score,
             rerank_score=r.model_score,
+            rerank_logit=r.model_logit,
             rerank_rank=model_rank[r.index],
             truncated=r.truncated,
         )

@@ -23,3 +23,17 @@ def test_sigmoid_is_stable_for_extreme_values():
 def test_heads_with_more_labels_are_rejected():
     with pytest.raises(ValueError, match="1 or 2 outputs"):
         relevance_logits(np.zeros((2, 3)))
+
+
+def test_the_default_models_probabilities_are_its_platt_calibrated_log_odds(reranker):
+    from crossrank.rerank.scores import Calibration
+
+    calibration = reranker.calibration
+    assert calibration != Calibration()  # the shipped model carries a fitted calibration
+    pairs = [("how do JWT tokens expire", "A JWT carries an exp claim."), ("how do JWT tokens expire", "Bread.")]
+    raw = reranker.predict(pairs, raw=True)
+    expected = 1 / (1 + np.exp(-(calibration.slope * raw + calibration.bias)))
+    np.testing.assert_allclose(reranker.predict(pairs), expected, rtol=1e-5)
+    (best, _) = reranker.rerank(pairs[0][0], [pairs[0][1], pairs[1][1]])
+    assert best.model_logit == pytest.approx(float(raw[0]), abs=1e-5)
+    assert best.model_score == pytest.approx(float(expected[0]), rel=1e-5)

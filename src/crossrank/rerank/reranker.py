@@ -24,7 +24,7 @@ from crossrank.rerank.encoding import DEFAULT_QUERY_TOKENS, EncodedPair, PairEnc
 from crossrank.rerank.fusion import fuse_scores
 from crossrank.rerank.model_source import resolve_model
 from crossrank.rerank.results import RerankResult
-from crossrank.rerank.scores import relevance_logits, sigmoid
+from crossrank.rerank.scores import Calibration, relevance_logits
 
 
 class Reranker:
@@ -67,6 +67,7 @@ class Reranker:
         self.encoder = PairEncoder.from_file(self.files.tokenizer_file, self.max_length, query_cap)
         self.token_budget = token_budget
         self._backend = create_backend(self.files, self.backend_name, self.device, self.precision, threads)
+        self.calibration = Calibration.from_settings(self.files.settings)
 
     @property
     def model_name(self) -> str:
@@ -164,6 +165,7 @@ class Reranker:
                 truncated=truncated[i],
                 chunk=chunks[i],
                 first_stage_score=None if first_stage is None else first_stage[i],
+                model_logit=float(logits[i]),
             )
             for i in order
         ]
@@ -214,6 +216,5 @@ class Reranker:
             out[batch.positions] = relevance_logits(self._backend.logits(batch))
         return out
 
-    @staticmethod
-    def _finish(logits: np.ndarray, raw: bool) -> np.ndarray:
-        return logits.copy() if raw else sigmoid(logits)
+    def _finish(self, logits: np.ndarray, raw: bool) -> np.ndarray:
+        return logits.copy() if raw else self.calibration.probability(logits)

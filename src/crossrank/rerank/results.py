@@ -24,6 +24,7 @@ class RerankResult:
     first_stage_score: float | None = None
     served_by: str | None = None  # which reranker of a fallback chain produced this score
     chunk: tuple[int, int] | None = None  # with max_tokens_per_doc: the best window's character span
+    model_logit: float | None = None  # the model's raw log-odds (model_score is its calibrated probability)
 
     @property
     def id(self) -> Any:

@@ -4,10 +4,16 @@
 * two-label head (``num_labels == 2``, label 1 = relevant): raw score = z1 - z0, the log-odds of
   "relevant"; probability = softmax([z0, z1])[1], which equals sigmoid(z1 - z0).
 
-So in both cases probability = sigmoid(raw), and raw is a log-odds that keeps its order.
+So in both cases the model's probability is sigmoid(raw), and raw is a log-odds that keeps its order. A model
+may carry a calibration in its crossrank.json (Platt scaling, fitted on held-out data): then the probability
+crossrank returns is sigmoid(slope * raw + bias), which changes no ranking.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,3 +45,21 @@ def logit(probabilities: np.ndarray) -> np.ndarray:
     """Log odds of probabilities (clipped to [1e-7, 1 - 1e-7] so 0 and 1 stay finite); sigmoid's inverse."""
     clipped = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-7, 1 - 1e-7)
     return np.log(clipped / (1 - clipped))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Platt scaling of a model's log-odds: probability = sigmoid(slope * raw + bias); identity by default."""
+
+    slope: float = 1.0
+    bias: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Calibration:
+        """The `calibration` entry of a model's crossrank.json ({"slope", "bias"}), else the identity."""
+        entry = settings.get("calibration") or {}
+        return cls(float(entry.get("slope", 1.0)), float(entry.get("bias", 0.0)))
+
+    def probability(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of raw log-odds."""
+        return sigmoid(self.slope * np.asarray(raw, dtype=np.float64) + self.bias)

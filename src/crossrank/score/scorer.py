@@ -86,7 +86,9 @@ class CognitiveScorer:
 
     def _relevance(self, hits: Sequence[SearchHit]) -> list[float]:
         """Relevance in log odds: the cross-encoder logit, blended with stage 1 as the weights say."""
-        if all(h.rerank_score is not None for h in hits):
+        if all(h.rerank_logit is not None for h in hits):  # the model's raw log-odds, before any calibration
+            logits = np.array([h.rerank_logit for h in hits], dtype=np.float64)
+        elif all(h.rerank_score is not None for h in hits):  # a reranker that gives probabilities only
             logits = logit(np.array([h.rerank_score for h in hits], dtype=np.float64))
         else:  # no cross-encoder ran: stage-1 order over a 4-log-odds span
             logits = 4.0 * minmax([h.score for h in hits])

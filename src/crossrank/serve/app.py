@@ -23,7 +23,7 @@ from crossrank import __version__
 from crossrank.errors import CrossrankError
 from crossrank.rerank.chunking import best_chunks, split_documents
 from crossrank.rerank.reranker import Reranker
-from crossrank.rerank.scores import sigmoid
+from crossrank.rerank.scores import Calibration
 from crossrank.serve.engine import BatchingEngine, QueueFullError, ScoringEngine
 from crossrank.serve.guard import Guard
 from crossrank.serve.metrics import Metrics
@@ -56,6 +56,7 @@ def create_app(
         BatchingEngine(reranker, batching=batching),
         reranker.encoder.tokenizer,
         info,
+        calibration=reranker.calibration,
         api_key=api_key,
         max_documents=max_documents,
         max_body_bytes=max_body_bytes,
@@ -68,6 +69,7 @@ def build_app(
     tokenizer: Tokenizer,
     info: dict[str, Any],
     *,
+    calibration: Calibration | None = None,
     api_key: str | None = None,
     max_documents: int = MAX_DOCUMENTS,
     max_body_bytes: int = MAX_BODY_BYTES,
@@ -75,9 +77,11 @@ def build_app(
 ) -> FastAPI:
     """The app over any scoring engine: the in-process batcher, or replicas on Ray Serve (serve.ray_serve).
 
-    `tokenizer` cuts long documents for max_tokens_per_doc; `info` is what /health reports.
+    `tokenizer` cuts long documents for max_tokens_per_doc; `info` is what /health reports; `calibration` turns
+    the model's log-odds into the probabilities returned (the model's own, from its crossrank.json).
     """
     metrics = Metrics()
+    to_probability = (calibration or Calibration()).probability
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -141,7 +145,7 @@ def build_app(
     async def cohere(request: Request, body: CohereRerankRequest, version: str) -> Response:
         texts = [d if isinstance(d, str) else d.text for d in body.documents]
         logits, spans = await score(request, body.query, texts, body.max_tokens_per_doc)
-        probabilities = sigmoid(logits)
+        probabilities = to_probability(logits)
         order = np.argsort(-probabilities, kind="stable")[: body.top_n]
         results = [
             CohereResult(
@@ -174,7 +178,7 @@ def build_app(
                 "truncation_direction Left is not supported: crossrank truncates documents on the right"
             )
         logits, _ = await score(request, body.query, body.texts, None)
-        scores = logits if body.raw_scores else sigmoid(logits)
+        scores = logits if body.raw_scores else to_probability(logits)
         order = np.argsort(-scores, kind="stable")
         return [
             TeiRank(index=int(i), score=float(scores[i]), text=body.texts[i] if body.return_text else None)

@@ -29,6 +29,7 @@ from ray import serve
 from ray.exceptions import RayActorError
 
 from crossrank.rerank.reranker import Reranker
+from crossrank.rerank.scores import Calibration
 from crossrank.serve.engine import EngineStats, QueueFullError
 
 RETRIES = 3
@@ -115,12 +116,14 @@ class Gateway:
         files = resolve_model(model)
         self.replicas, self.options = replicas, options
         self.tokenizer = Tokenizer.from_file(str(files.tokenizer_file))
+        self.calibration = Calibration.from_settings(files.settings)
         self.info = {"model": files.name, "backend": "ray-serve", "batching": True}
 
     def __serve_build_asgi_app__(self) -> Any:
         from crossrank.serve.app import build_app
 
-        return build_app(RemoteEngine(self.replicas), self.tokenizer, self.info, **self.options)
+        engine = RemoteEngine(self.replicas)
+        return build_app(engine, self.tokenizer, self.info, calibration=self.calibration, **self.options)
 
 
 def build_application(
