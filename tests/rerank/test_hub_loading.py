@@ -20,7 +20,8 @@ SCORE = (
     "import json, sys\n"
     "from crossrank import Reranker\n"
     "rr = Reranker(sys.argv[1], backend=sys.argv[2], device='cpu', precision='fp32')\n"
-    "print(json.dumps({'root': str(rr.files.root), 'score': rr.score('jwt expiry', 'the exp claim sets expiry')}))\n"
+    "score = rr.score('jwt expiry', 'the exp claim sets expiry', raw=True)\n"
+    "print(json.dumps({'root': str(rr.files.root), 'score': score}))\n"
 )
 
 

@@ -35,6 +35,8 @@ class Reranker:
     True
     """
 
+    calibration = Calibration()  # the identity; a model's crossrank.json may carry its own (set in __init__)
+
     def __new__(cls, model: str | Path | None = None, *args: Any, **kwargs: Any) -> Reranker:
         """`Reranker("cohere:rerank-v3.5")` and other `provider:model` specs give a `HostedReranker`."""
         if cls is Reranker:
