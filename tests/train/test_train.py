@@ -153,3 +153,15 @@ def test_cli_reports_bad_input_in_one_line(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'missing'}: no such file or folder"]
+
+
+def test_several_sources_train_together_each_validated_on_its_own(animals, tmp_path):
+    rows = [
+        {"query": f"what colour is the {animal}", "positive": f"The {animal} is {colour}."}
+        for animal, colour in [("otter", "brown"), ("heron", "grey"), ("toucan", "black"), ("newt", "orange")] * 3
+    ]
+    pairs = tmp_path / "colours.jsonl"
+    pairs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = _config(max_steps=2, eval_every=2)
+    report = fit([animals, pairs], tmp_path / "mixed", config, MiningConfig(retriever="bm25"), export=False, **QUIET)
+    assert report.training_queries == 18 + 11 and report.validation_queries == 6 + 1

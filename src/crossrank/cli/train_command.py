@@ -14,7 +14,9 @@ from crossrank.errors import CrossrankError
 
 
 def train(
-    data: Annotated[Path, typer.Argument(help="BEIR folder (corpus, queries, qrels/) or JSONL of training pairs.")],
+    data: Annotated[
+        list[Path], typer.Argument(help="BEIR folders (corpus, queries, qrels/) or JSONL files of pairs; several mix.")
+    ],
     out: Annotated[Path, typer.Option(help="Run folder: checkpoint, best/ and the exported model/.")],
     base: Annotated[
         str, typer.Option(help="Model to start from: default, splade-tiny, all-MiniLM-L6-v2, a folder or a hub id.")

@@ -7,6 +7,7 @@ validation and the training loop never care which format the user gave.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,30 @@ class TrainingSet:
         train = [q for i, q in enumerate(self.queries) if i not in held]
         validation = [q for i, q in enumerate(self.queries) if i in held]
         return TrainingSet(self.texts, self.doc_ids, train), TrainingSet(self.texts, self.doc_ids, validation)
+
+    @staticmethod
+    def merge(named: Sequence[tuple[str, TrainingSet]]) -> TrainingSet:
+        """One set from several (name, set) pairs: texts concatenated, ids prefixed with `name/`."""
+        if len(named) == 1:
+            return named[0][1]
+        texts: list[str] = []
+        doc_ids: list[str] = []
+        queries: list[JudgedQuery] = []
+        for name, part in named:
+            offset = len(texts)
+            texts += part.texts
+            doc_ids += [f"{name}/{d}" for d in part.doc_ids]
+            queries += [
+                JudgedQuery(
+                    f"{name}/{q.query_id}",
+                    q.text,
+                    {i + offset: g for i, g in q.relevant.items()},
+                    {i + offset for i in q.judged},
+                    [i + offset for i in q.given_negatives],
+                )
+                for q in part.queries
+            ]
+        return TrainingSet(texts, doc_ids, queries)
 
     def qrels(self) -> dict[str, dict[str, int]]:
         """The judgements in pytrec_eval's form."""

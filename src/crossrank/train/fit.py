@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ class FitReport:
 
 
 def fit(
-    data: str | Path,
+    data: str | Path | Sequence[str | Path],
     out: str | Path,
     config: TrainConfig | None = None,
     mining: MiningConfig | None = None,
@@ -70,12 +70,16 @@ def fit(
     log: Callable[[str], None] = print,
     on_step: Callable[[int], None] | None = None,
 ) -> FitReport:
-    """Fine-tune `config.base` on `data` (a BEIR folder or a JSONL of pairs); the model lands in `out/model`."""
+    """Fine-tune `config.base` on `data` (BEIR folders or JSONL files of pairs, one or several; several are
+    trained on together, each validated on its own held-out queries); the model lands in `out/model`."""
     config, mining = config or TrainConfig(), mining or MiningConfig()
     config.check()
     started = time.monotonic()
     out = Path(out)
-    train_set, held_out = _split(data, split, mining, config.seed)
+    sources = [Path(data)] if isinstance(data, (str, Path)) else [Path(d) for d in data]
+    parts = [(_name(source, sources), _split(source, split, mining, config.seed)) for source in sources]
+    train_set = TrainingSet.merge([(name, train) for name, (train, _) in parts])
+    held_out = TrainingSet.merge([(name, held) for name, (_, held) in parts])
     log(f"{len(train_set.queries)} training queries, {len(held_out.queries)} validation queries")
     first_stage = FirstStage(train_set.texts, mining.retriever, show_progress=show_progress)
     mined = mine_hard_negatives(
@@ -103,6 +107,12 @@ def fit(
         report.export = export_model(out / "best", out / "model", validation, trainer)
     (out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     return report
+
+
+def _name(source: Path, sources: list[Path]) -> str:
+    """A source's prefix for its ids when several are merged: its folder or file name (made unique)."""
+    names = [s.stem for s in sources]
+    return source.stem if names.count(source.stem) == 1 else f"{source.stem}{sources.index(source)}"
 
 
 def _split(data: str | Path, split: str, mining: MiningConfig, seed: int) -> tuple[TrainingSet, TrainingSet]:
