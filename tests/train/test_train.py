@@ -165,3 +165,38 @@ def test_several_sources_train_together_each_validated_on_its_own(animals, tmp_p
     config = _config(max_steps=2, eval_every=2)
     report = fit([animals, pairs], tmp_path / "mixed", config, MiningConfig(retriever="bm25"), export=False, **QUIET)
     assert report.training_queries == 18 + 11 and report.validation_queries == 6 + 1
+
+
+def test_ctrl_c_finishes_the_step_saves_a_checkpoint_and_resume_completes(animals, tmp_path):
+    import signal
+    import time
+
+    import torch
+
+    out = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "crossrank.cli.main",
+        "train",
+        str(animals),
+        "--out",
+        str(out),
+        "--base",
+        "default",
+    ]
+    command += ["--max-steps", "400", "--queries-per-step", "4", "--group-size", "4", "--retriever", "bm25"]
+    command += ["--precision", "fp32", "--patience", "1000", "--eval-every", "1000", "--no-export", "--quiet"]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "history.json").is_file() and time.monotonic() < deadline:  # the start evaluation is done
+        time.sleep(0.1)
+    time.sleep(1.0)
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=60) == 130
+    assert "checkpoint saved" in (child.stderr.read() if child.stderr else "")
+    step = torch.load(out / "checkpoint.pt", weights_only=False)["state"]["step"]
+    assert 0 < step < 150
+    finished = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert json.loads(finished.stdout)["steps"] == 150

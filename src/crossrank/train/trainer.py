@@ -9,11 +9,14 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import random
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,11 +178,11 @@ class Trainer:
 
     def _train(self) -> None:
         config, state = self.config, self.state
-        with new_progress(self.show_progress) as progress:
+        with new_progress(self.show_progress) as progress, _deferred_interrupt() as interrupted:
             task = progress.add_task("train", total=self.total_steps, completed=state.step)
             while state.step < self.total_steps and not state.stopped_early:
-                state.step += 1
                 loss = self._step()
+                state.step += 1  # only once the step is complete, so a checkpoint never holds half a step
                 progress.update(task, advance=1, description=f"train loss {loss:.3f}")
                 if self.on_step is not None:
                     self.on_step(state.step)
@@ -188,6 +191,8 @@ class Trainer:
                     self._save_checkpoint()
                 elif state.step % config.checkpoint_every == 0:
                     self._save_checkpoint()
+                if interrupted.is_set():  # Ctrl-C arrived during the step: it was finished first
+                    raise KeyboardInterrupt
 
     def _evaluation_due(self) -> bool:
         step, every = self.state.step, self.config.eval_every or self.steps_per_epoch
@@ -303,6 +308,23 @@ class Trainer:
         self.rng.setstate(payload["rng"])
         np.random.set_state(payload["numpy_rng"])
         torch.set_rng_state(payload["torch_rng"])
+
+
+@contextlib.contextmanager
+def _deferred_interrupt() -> Iterator[threading.Event]:
+    """While training, Ctrl-C (SIGINT) sets an event instead of raising mid-step; the loop stops between steps.
+
+    Off the main thread (where signal handlers cannot be set) Ctrl-C behaves as usual.
+    """
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def pair_logits(
