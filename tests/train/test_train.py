@@ -174,19 +174,10 @@ def test_ctrl_c_finishes_the_step_saves_a_checkpoint_and_resume_completes(animal
     import torch
 
     out = tmp_path / "run"
-    command = [
-        sys.executable,
-        "-m",
-        "crossrank.cli.main",
-        "train",
-        str(animals),
-        "--out",
-        str(out),
-        "--base",
-        "default",
-    ]
-    command += ["--max-steps", "400", "--queries-per-step", "4", "--group-size", "4", "--retriever", "bm25"]
-    command += ["--precision", "fp32", "--patience", "1000", "--eval-every", "1000", "--no-export", "--quiet"]
+    command = [sys.executable, "-m", "crossrank.cli.main", "train", str(animals), "--out", str(out)]
+    command += ["--base", "default", "--max-steps", "150", "--queries-per-step", "4", "--group-size", "4"]
+    command += ["--retriever", "bm25", "--precision", "fp32", "--patience", "1000", "--eval-every", "1000"]
+    command += ["--no-export", "--quiet"]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (out / "history.json").is_file() and time.monotonic() < deadline:  # the start evaluation is done
