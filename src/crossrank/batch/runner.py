@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from crossrank.batch.chunks import Chunk, check_rows, input_format, iter_parquet_chunks, plan_chunks, read_chunk
-from crossrank.errors import InvalidInputError
+from crossrank.errors import CrossrankError, InvalidInputError
 from crossrank.progress import new_progress
 
 MANIFEST = "_manifest.json"  # leading underscore: Parquet readers skip it
@@ -109,6 +109,9 @@ def rerank_batch(
         else:
             _run_locally(source, target, pending, chunk_rows, model, advance)
     seconds = time.perf_counter() - started
+    missing = [c.index for c in chunks if not part_path(target, c).is_file()]
+    if missing:  # never claim success for an incomplete output
+        raise CrossrankError(f"{len(missing)} chunk(s) were not written (first: {missing[0]}); run again to finish")
     (target / SUCCESS).write_text(json.dumps({"rows": total_rows, "chunks": len(chunks)}) + "\n")
     rate = pending_rows / max(seconds, 1e-9)
     return BatchReport(total_rows, len(chunks), len(pending), resumed, seconds, rate, str(target))
