@@ -5,6 +5,9 @@ Input: SciFact test queries, each against 20 passages (the first 64 words of Sci
 Parquet in row groups of 100k. The reference is `Reranker.predict` on the first 20,000 pairs in the same run.
 
     python benchmarks/batch_rerank.py --pairs 1000000 --out bench-results/batch-rerank.json [--ray-pairs 200000]
+
+With --ray-pairs, run it inside a private network namespace (Ray binds beyond loopback):
+    unshare -n sh -c 'ip link set lo up && exec python benchmarks/batch_rerank.py --ray-pairs 200000'
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ class ReplicaUnavailableError(QueueFullError):
         )
 
 
-@serve.deployment(name="RerankerReplica", health_check_period_s=5, health_check_timeout_s=30)
+# Serve's default of 5 requests in flight per replica would starve @serve.batch; let a batch fill.
+@serve.deployment(name="RerankerReplica", max_ongoing_requests=128, health_check_period_s=5, health_check_timeout_s=30)
 class RerankerReplica:
     """One model copy; concurrent jobs are merged into one model call."""
 
@@ -103,7 +104,7 @@ class RemoteEngine:
         raise AssertionError("unreachable")
 
 
-@serve.deployment(name="Gateway", ray_actor_options={"num_cpus": 0})
+@serve.deployment(name="Gateway", ray_actor_options={"num_cpus": 0}, max_ongoing_requests=512)
 @serve.ingress()
 class Gateway:
     """HTTP ingress: crossrank's FastAPI app over the replicas."""
