@@ -54,7 +54,7 @@ def test_plain_text_from_stdin_is_one_document_per_line():
     [
         (None, "documents file not found"),
         ("", "no documents"),
-        ('{"content": "ok"}\n{"content": broken\n', "invalid JSON on line 2"),
+        ('{"content": "ok"}\n{"content": broken\n', "line 2: not valid JSON"),
         ('{"text": "no content field"}\n', "has no string field 'content'"),
     ],
 )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from crossrank.errors import InvalidInputError
+from crossrank.jsonlines import parse_object
 
 
 def read_documents(source: str, text_key: str) -> list[Any]:
@@ -36,12 +36,7 @@ def _parse_jsonl(lines: list[str], text_key: str) -> list[dict[str, Any]]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"invalid JSON on line {number}: {exc.msg}") from exc
-        if not isinstance(item, dict):
-            raise InvalidInputError(f"line {number} is not a JSON object")
+        item = parse_object(line, f"line {number}")
         if not isinstance(item.get(text_key), str):
             raise InvalidInputError(f"line {number} has no string field {text_key!r} (use --text-key)")
         documents.append(item)
