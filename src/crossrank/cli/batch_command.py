@@ -34,7 +34,10 @@ def rerank_batch(
 ) -> None:
     """Rerank every row of INPUT into --output; run it again after a crash and it finishes what is missing."""
     from crossrank.batch.runner import rerank_batch as run
+    from crossrank.hardware import is_installed
 
+    if not is_installed("pyarrow"):
+        raise fail("rerank-batch reads and writes Parquet with pyarrow: pip install 'crossrank[batch]'")
     try:
         report = run(
             input_path,

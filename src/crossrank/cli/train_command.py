@@ -56,6 +56,11 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
     """Fine-tune a cross-encoder with mined hard negatives; writes OUT/model, which `--model OUT/model` loads."""
+    from crossrank.hardware import is_installed
+
+    missing = [name for name in ("torch", "transformers", "bm25s", "pytrec_eval") if not is_installed(name)]
+    if missing:
+        raise fail(f"training needs the train extra ({', '.join(missing)} missing): pip install 'crossrank[train]'")
     try:
         from crossrank.train.fit import MiningConfig, fit
         from crossrank.train.mining import RETRIEVERS
