@@ -73,6 +73,7 @@ class FirstStage:
         self._bm25 = BM25Index(texts, show_progress=show_progress) if method != "dense" else None
         self._embedder: Any = None
         self._vectors: np.ndarray | None = None
+        self._query_vectors: dict[str, np.ndarray] = {}  # mining asks twice per query; embed it once
         if method != "bm25":
             from crossrank.retrieve.embedder import Embedder
 
@@ -104,7 +105,9 @@ class FirstStage:
     def similarity(self, query: str, indices: Sequence[int]) -> np.ndarray:
         """The filter's similarity of `query` to each indexed text (dense cosine, or BM25 for bm25)."""
         if self._vectors is not None:
-            return np.asarray(self._vectors[list(indices)] @ self._embedder.embed([query])[0], dtype=np.float32)
+            if query not in self._query_vectors:
+                self._query_vectors[query] = self._embedder.embed([query])[0]
+            return np.asarray(self._vectors[list(indices)] @ self._query_vectors[query], dtype=np.float32)
         assert self._bm25 is not None
         return self._bm25.scores(query, indices)
 
