@@ -19,3 +19,11 @@ def test_weight_selects_between_the_two_orders():
 def test_weight_out_of_range_is_an_error():
     with pytest.raises(ValueError):
         fuse_scores([1.0], [1.0], 1.5)
+
+
+def test_weight_sweep_finds_the_best_weight_and_keeps_the_table():
+    from crossrank.rerank.fusion import sweep_fusion_weight
+
+    weight, table = sweep_fusion_weight(lambda w: -((w - 0.35) ** 2))
+    assert weight == 0.35 and len(table) == 21 and min(table) == 0.0 and max(table) == 1.0
+    assert sweep_fusion_weight(lambda w: 1.0)[0] == 0.0  # a tie goes to the smallest weight

@@ -7,7 +7,7 @@ logits comparable within one query; the weight `w` is chosen on training/dev dat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -32,3 +32,10 @@ def fuse_scores(
     if len(model_scores) != len(first_stage_scores):
         raise ValueError("model and first-stage score lists differ in length")
     return model_weight * minmax(model_scores) + (1.0 - model_weight) * minmax(first_stage_scores)
+
+
+def sweep_fusion_weight(quality: Callable[[float], float], step: float = 0.05) -> tuple[float, dict[float, float]]:
+    """The model weight in [0, 1] (on a grid of `step`) that maximises `quality(weight)`, measured on held-out
+    data, and the whole table; a tie goes to the smallest weight."""
+    table = {float(w): float(quality(float(w))) for w in np.round(np.arange(0.0, 1.0 + step / 2, step), 2)}
+    return max(table, key=lambda w: table[w]), table

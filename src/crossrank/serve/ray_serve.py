@@ -58,11 +58,7 @@ class RerankerReplica:
     async def score(self, jobs: list[tuple[str, list[str]]]) -> list[np.ndarray]:
         pairs = [(query, doc) for query, docs in jobs for doc in docs]
         logits = await asyncio.to_thread(self.reranker.predict, pairs, raw=True)
-        out, start = [], 0
-        for _, docs in jobs:
-            out.append(logits[start : start + len(docs)])
-            start += len(docs)
-        return out
+        return np.split(logits, np.cumsum([len(docs) for _, docs in jobs])[:-1])
 
     def check_health(self) -> None:
         """Raises (so Serve replaces the replica) when the model no longer scores."""

@@ -27,7 +27,7 @@ from crossrank.eval.beir import BeirDataset, load_beir
 from crossrank.eval.metrics import evaluate_run
 from crossrank.models.bases import base_model_path
 from crossrank.rerank.encoding import PairEncoder
-from crossrank.rerank.fusion import fuse_scores
+from crossrank.rerank.fusion import fuse_scores, sweep_fusion_weight
 from crossrank.retrieve.bm25 import BM25Index
 from crossrank.retrieve.dense import DenseIndex
 from crossrank.train.listwise import ListwiseConfig, model_logits, train_listwise
@@ -139,15 +139,19 @@ def choose_fusion_weight(
     validation: list[Candidates], model_scores: list[list[np.ndarray]]
 ) -> tuple[float, dict[str, float]]:
     """Weight of the model in the fused score that maximises mean held-out nDCG@10."""
-    table = {}
-    for weight in np.round(np.arange(0.0, 1.0001, 0.05), 2):
-        values = [
-            ndcg_of(cands, [fuse_scores(m, f, float(weight)) for m, f in zip(scores, cands.first_stage)])
-            for cands, scores in zip(validation, model_scores)
-        ]
-        table[str(float(weight))] = float(np.mean(values))
-    best = max(table, key=lambda k: table[k])
-    return float(best), table
+
+    def mean_ndcg(weight: float) -> float:
+        return float(
+            np.mean(
+                [
+                    ndcg_of(cands, [fuse_scores(m, f, weight) for m, f in zip(scores, cands.first_stage)])
+                    for cands, scores in zip(validation, model_scores)
+                ]
+            )
+        )
+
+    weight, table = sweep_fusion_weight(mean_ndcg)
+    return weight, {str(w): v for w, v in table.items()}
 
 
 def main() -> None:

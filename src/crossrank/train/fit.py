@@ -103,6 +103,7 @@ def fit(
         (time.monotonic() - started) / 60,
     )
     if export:
+        trainer.load_weights(out / "best")  # the best checkpoint, once, for the fusion choice and the parity check
         report.fusion = choose_fusion_weight(out / "best", validation, trainer, mining.retriever)
         report.export = export_model(out / "best", out / "model", validation, trainer)
     (out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
@@ -126,23 +127,24 @@ def _split(data: str | Path, split: str, mining: MiningConfig, seed: int) -> tup
 
 def export_model(best: Path, target: Path, validation: Validation, trainer: Trainer) -> dict[str, Any]:
     """Export the best checkpoint to ONNX beside its tokenizer, check it against torch (fp32, first 256 validation
-    pairs), and measure each fast backend's nDCG@10 on the validation candidates."""
+    pairs; `trainer.model` holds the best weights), and measure each fast backend's nDCG@10 on the validation
+    candidates."""
     import shutil
 
     from crossrank.rerank.export import export_onnx
     from crossrank.rerank.model_source import resolve_model
     from crossrank.rerank.reranker import Reranker
-    from crossrank.train.trainer import load_trainable, pair_logits
+    from crossrank.train.trainer import pair_logits
 
     target.mkdir(parents=True, exist_ok=True)
     export_onnx(resolve_model(best), target / "model.onnx")
     for name in ("config.json", "tokenizer.json", "crossrank.json"):
         shutil.copy(best / name, target / name)
     pairs = [(q, validation.texts[d]) for q, docs in zip(validation.queries, validation.candidates) for d in docs]
-    _, model = load_trainable(str(best))
     probe = pairs[:PARITY_PAIRS]
-    with trainer._torch.inference_mode():
-        torch_fp32 = pair_logits(model.eval(), trainer.encoder, [q for q, _ in probe], [d for _, d in probe])
+    with trainer._torch.inference_mode():  # no autocast: the reference is fp32
+        queries, docs = [q for q, _ in probe], [d for _, d in probe]
+        torch_fp32 = pair_logits(trainer.model.eval(), trainer.encoder, queries, docs, trainer.device).float().cpu()
     results: dict[str, Any] = {}
     for backend, precision in (("onnx", "fp32"), ("onnx", "int8"), ("openvino", "bf16"), ("openvino", "int8")):
         try:
@@ -164,17 +166,14 @@ def choose_fusion_weight(best: Path, validation: Validation, trainer: Trainer, r
     """The model weight w in `w * minmax(model) + (1 - w) * minmax(first stage)` that maximises validation nDCG@10,
     written into the best model's crossrank.json (as `fusion_weight`, and for this retriever in `fusion_weights`),
     so the pipeline and `rerank(first_stage_scores=...)` use it."""
-    from crossrank.rerank.fusion import fuse_scores
-    from crossrank.train.trainer import load_trainable
+    from crossrank.rerank.fusion import fuse_scores, sweep_fusion_weight
 
-    _, model = load_trainable(str(best))
-    trainer.model.load_state_dict(model.state_dict())
-    model_scores = trainer.score_validation()
-    table = {
-        float(w): validation.ndcg([fuse_scores(m, f, float(w)) for m, f in zip(model_scores, validation.first_stage)])
-        for w in np.round(np.arange(0.0, 1.0001, 0.05), 2)
-    }
-    weight = max(table, key=lambda w: (table[w], w))
+    model_scores = trainer.score_validation()  # trainer.model holds the best weights
+
+    def fused_ndcg(weight: float) -> float:
+        return validation.ndcg([fuse_scores(m, f, weight) for m, f in zip(model_scores, validation.first_stage)])
+
+    weight, table = sweep_fusion_weight(fused_ndcg)
     settings_file = best / "crossrank.json"
     settings = json.loads(settings_file.read_text())
     settings.update({"fusion_weight": weight, "fusion_weights": {retriever: weight}, "fusion_chosen_on": "validation"})
@@ -183,8 +182,5 @@ def choose_fusion_weight(best: Path, validation: Validation, trainer: Trainer, r
 
 
 def _per_query(scores: np.ndarray, validation: Validation) -> list[np.ndarray]:
-    out, start = [], 0
-    for docs in validation.candidates:
-        out.append(scores[start : start + len(docs)])
-        start += len(docs)
-    return out
+    """Flat scores cut back into one array per validation query."""
+    return np.split(scores, np.cumsum([len(docs) for docs in validation.candidates])[:-1])

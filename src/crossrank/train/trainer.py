@@ -244,6 +244,11 @@ class Trainer:
         device_type = "cuda" if self.device.startswith("cuda") else "cpu"
         return torch.autocast(device_type, dtype=self.dtype, enabled=self.dtype != torch.float32)
 
+    def load_weights(self, folder: Path) -> None:
+        """Replace the model's weights with those saved in `folder` (for example the best checkpoint)."""
+        _, saved = load_trainable(str(folder))
+        self.model.load_state_dict(saved.state_dict())
+
     # ---- validation -----------------------------------------------------------------------------------
     def score_validation(self, batch: int = 256) -> list[np.ndarray]:
         """The model's logits for every validation candidate."""
