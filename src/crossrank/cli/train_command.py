@@ -38,6 +38,10 @@ def train(
     max_similarity_ratio: Annotated[
         float, typer.Option(help="Skip candidates more similar to the query than this x the best positive.")
     ] = 0.95,
+    pseudo_queries: Annotated[
+        int,
+        typer.Option(min=0, help="Per BEIR folder, add N title -> body queries made from its corpus (no labels)."),
+    ] = 0,
     epochs: Annotated[int, typer.Option(min=1)] = 3,
     max_steps: Annotated[int | None, typer.Option(min=1, help="Stop after N steps (overrides --epochs).")] = None,
     queries_per_step: Annotated[int, typer.Option(min=1)] = 16,
@@ -85,7 +89,15 @@ def train(
         precision=precision,
         seed=seed,
     )
-    mining = MiningConfig(retriever, skip_top, depth, max_similarity_ratio, validation_split, validation_fraction)
+    mining = MiningConfig(
+        retriever,
+        skip_top,
+        depth,
+        max_similarity_ratio,
+        validation_split,
+        validation_fraction,
+        pseudo_queries=pseudo_queries,
+    )
     try:
         report = fit(
             data,

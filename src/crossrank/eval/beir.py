@@ -82,11 +82,10 @@ def load_qrels(path: Path) -> Qrels:
     return qrels
 
 
-def load_beir(folder: str | Path, split: str = "test") -> BeirDataset:
-    """Load a BEIR-layout folder for one split of its qrels."""
-    root = Path(folder)
+def read_corpus(folder: str | Path) -> dict[str, BeirDocument]:
+    """A BEIR folder's corpus.jsonl alone, by document id."""
     corpus = {}
-    for row in _checked_rows(root / "corpus.jsonl", ()):
+    for row in _checked_rows(Path(folder) / "corpus.jsonl", ()):
         doc_id = str(row["_id"])
         metadata = row.get("metadata")
         corpus[doc_id] = BeirDocument(
@@ -95,6 +94,13 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirDataset:
             str(row.get("text") or ""),
             dict(metadata) if isinstance(metadata, dict) else {},
         )
+    return corpus
+
+
+def load_beir(folder: str | Path, split: str = "test") -> BeirDataset:
+    """Load a BEIR-layout folder for one split of its qrels."""
+    root = Path(folder)
+    corpus = read_corpus(root)
     queries = {str(row["_id"]): str(row["text"]) for row in _checked_rows(root / "queries.jsonl", ("text",))}
     qrels = load_qrels(root / "qrels" / f"{split}.tsv")
     return BeirDataset(root.name, corpus, queries, qrels)

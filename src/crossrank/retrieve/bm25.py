@@ -48,5 +48,7 @@ class BM25Index:
         tokens = self._bm25s.tokenize(  # type: ignore[attr-defined]
             [query], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
         )
+        if not tokens[0]:  # only stopwords: no term to match
+            return np.zeros(len(indices), dtype=np.float32)
         every = self._retriever.get_scores(tokens[0])
         return np.asarray(every, dtype=np.float32)[list(indices)]

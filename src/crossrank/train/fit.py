@@ -18,7 +18,8 @@ import numpy as np
 
 from crossrank.errors import CrossrankError
 from crossrank.train.data import TrainingSet, has_split, load_training_set
-from crossrank.train.mining import FirstStage, mine_hard_negatives
+from crossrank.train.mining import FirstStage, MinedQuery, mine_hard_negatives
+from crossrank.train.pseudo import append_pseudo_queries, title_queries
 from crossrank.train.trainer import TrainConfig, Trainer, Validation
 
 PARITY_TOLERANCE = 1e-3  # max |logit| difference between the ONNX export and torch, both fp32
@@ -40,6 +41,7 @@ class MiningConfig:
     validation_split: str | None = "dev"  # a BEIR split to validate on; else a fraction of the training queries
     validation_fraction: float = 0.1
     validation_depth: int = 100
+    pseudo_queries: int = 0  # per BEIR source: title -> body queries made from its corpus (see train.pseudo)
 
 
 @dataclass
@@ -53,6 +55,7 @@ class FitReport:
     steps: int
     stopped_early: bool
     minutes: float
+    pseudo_queries: int = 0
     fusion: dict[str, Any] = field(default_factory=dict)
     export: dict[str, Any] = field(default_factory=dict)
 
@@ -89,6 +92,7 @@ def fit(
         depth=mining.depth,
         max_similarity_ratio=mining.max_similarity_ratio,
     )
+    train_set, mined, pseudo_count = _add_pseudo_queries(sources, train_set, mined, mining, config.seed, log)
     candidates = first_stage.search([q.text for q in held_out.queries], mining.validation_depth)
     validation = Validation.build(held_out, candidates)
     trainer = Trainer(config, train_set, mined, validation, out, show_progress=show_progress, log=log, on_step=on_step)
@@ -101,6 +105,7 @@ def fit(
         state.step,
         state.stopped_early,
         (time.monotonic() - started) / 60,
+        pseudo_count,
     )
     if export:
         trainer.load_weights(out / "best")  # the best checkpoint, once, for the fusion choice and the parity check
@@ -114,6 +119,27 @@ def _name(source: Path, sources: list[Path]) -> str:
     """A source's prefix for its ids when several are merged: its folder or file name (made unique)."""
     names = [s.stem for s in sources]
     return source.stem if names.count(source.stem) == 1 else f"{source.stem}{sources.index(source)}"
+
+
+def _add_pseudo_queries(
+    sources: list[Path],
+    data: TrainingSet,
+    mined: list[MinedQuery],
+    mining: MiningConfig,
+    seed: int,
+    log: Callable[[str], None],
+) -> tuple[TrainingSet, list[MinedQuery], int]:
+    """`mining.pseudo_queries` title -> body queries from each BEIR source's corpus, added to the training data."""
+    added = 0
+    for source in sources if mining.pseudo_queries else []:
+        if not source.is_dir():
+            log(f"{source}: pseudo-queries need a BEIR corpus with titles; none made from this file")
+            continue
+        pseudo = title_queries(source, mining.pseudo_queries, seed, max_similarity_ratio=mining.max_similarity_ratio)
+        log(f"{source.name}: {len(pseudo.queries)} title -> body pseudo-queries")
+        data, mined = append_pseudo_queries(data, mined, pseudo)
+        added += len(pseudo.queries)
+    return data, mined, added
 
 
 def _split(data: str | Path, split: str, mining: MiningConfig, seed: int) -> tuple[TrainingSet, TrainingSet]:
