@@ -80,7 +80,7 @@ def fit(
     started = time.monotonic()
     out = Path(out)
     sources = [Path(data)] if isinstance(data, (str, Path)) else [Path(d) for d in data]
-    parts = [(_name(source, sources), _split(source, split, mining, config.seed)) for source in sources]
+    parts = held_out_split(sources, split, mining, config.seed)
     train_set = TrainingSet.merge([(name, train) for name, (train, _) in parts])
     held_out = TrainingSet.merge([(name, held) for name, (_, held) in parts])
     log(f"{len(train_set.queries)} training queries, {len(held_out.queries)} validation queries")
@@ -113,6 +113,13 @@ def fit(
         report.export = export_model(out / "best", out / "model", validation, trainer)
     (out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     return report
+
+
+def held_out_split(
+    sources: list[Path], split: str, mining: MiningConfig, seed: int
+) -> list[tuple[str, tuple[TrainingSet, TrainingSet]]]:
+    """Per source, its name and its (training, validation) sets, split as `fit` splits them."""
+    return [(_name(source, sources), _split(source, split, mining, seed)) for source in sources]
 
 
 def _name(source: Path, sources: list[Path]) -> str:
@@ -192,14 +199,7 @@ def choose_fusion_weight(best: Path, validation: Validation, trainer: Trainer, r
     """The model weight w in `w * minmax(model) + (1 - w) * minmax(first stage)` that maximises validation nDCG@10,
     written into the best model's crossrank.json (as `fusion_weight`, and for this retriever in `fusion_weights`),
     so the pipeline and `rerank(first_stage_scores=...)` use it."""
-    from crossrank.rerank.fusion import fuse_scores, sweep_fusion_weight
-
-    model_scores = trainer.score_validation()  # trainer.model holds the best weights
-
-    def fused_ndcg(weight: float) -> float:
-        return validation.ndcg([fuse_scores(m, f, weight) for m, f in zip(model_scores, validation.first_stage)])
-
-    weight, table = sweep_fusion_weight(fused_ndcg)
+    weight, table = validation.fusion_sweep(trainer.score_validation())  # trainer.model holds the best weights
     settings_file = best / "crossrank.json"
     settings = json.loads(settings_file.read_text())
     settings.update({"fusion_weight": weight, "fusion_weights": {retriever: weight}, "fusion_chosen_on": "validation"})

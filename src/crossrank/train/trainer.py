@@ -104,6 +104,15 @@ class Validation:
     def first_stage_ndcg(self) -> float:
         return self.ndcg([[-float(rank) for rank in range(len(docs))] for docs in self.candidates])
 
+    def fusion_sweep(self, model_scores: Sequence[Any]) -> tuple[float, dict[float, float]]:
+        """The model weight whose fusion with the first-stage scores maximises nDCG@10, and nDCG@10 by weight."""
+        from crossrank.rerank.fusion import fuse_scores, sweep_fusion_weight
+
+        def fused_ndcg(weight: float) -> float:
+            return self.ndcg([fuse_scores(m, f, weight) for m, f in zip(model_scores, self.first_stage)])
+
+        return sweep_fusion_weight(fused_ndcg)
+
 
 @dataclass
 class TrainState:
