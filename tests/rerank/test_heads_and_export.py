@@ -52,11 +52,37 @@ def test_two_label_head_gives_the_same_probabilities(two_label_model: Path):
 def test_torch_weights_are_exported_to_onnx_once_and_cached(two_label_model: Path):
     reference = Reranker(str(two_label_model), backend="torch", device="cpu", precision="fp32").predict(PAIRS)
     exported = Reranker(str(two_label_model), backend="onnx", device="cpu", precision="fp32")
-    assert exported._backend.path == two_label_model / "crossrank-exports" / "model.onnx"  # type: ignore[attr-defined]
+    cache = resolve_model(str(two_label_model)).export_dir()
+    assert cache.parent == two_label_model / "crossrank-exports"
+    assert exported._backend.path == cache / "model.onnx"  # type: ignore[attr-defined]
     np.testing.assert_allclose(exported.predict(PAIRS), reference, atol=1e-4)
     int8 = Reranker(str(two_label_model), backend="onnx", device="cpu", precision="int8")
-    assert (two_label_model / "crossrank-exports" / "model_int8.onnx").is_file()
+    assert (cache / "model_int8.onnx").is_file()
     assert np.argmax(int8.predict(PAIRS)[:2]) == 0
+
+
+def test_new_weights_in_the_same_folder_are_exported_again_not_served_from_the_old_cache(tmp_path: Path):
+    folder = Path(
+        shutil.copytree(default_model_path(), tmp_path / "model", ignore=shutil.ignore_patterns("crossrank-*"))
+    )
+    before = Reranker(str(folder), backend="onnx", precision="int8").predict(PAIRS, raw=True)
+    _negate_the_head(folder / "model.onnx")  # "retrained" weights written over the old file, as a new run does
+    after = Reranker(str(folder), backend="onnx", precision="int8").predict(PAIRS, raw=True)
+    fp32 = Reranker(str(folder), backend="onnx", precision="fp32").predict(PAIRS, raw=True)
+    assert np.corrcoef(after, fp32)[0, 1] > 0.99 and np.corrcoef(after, before)[0, 1] < -0.99
+
+
+def _negate_the_head(onnx_file: Path) -> None:
+    """Flip the sign of the classifier's weights and bias in an ONNX file, so every logit changes sign."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    model = onnx.load(str(onnx_file))
+    for index, tensor in enumerate(model.graph.initializer):
+        if tensor.name.startswith("classifier."):
+            flipped = numpy_helper.from_array(-numpy_helper.to_array(tensor), tensor.name)
+            model.graph.initializer[index].CopyFrom(flipped)
+    onnx.save(model, str(onnx_file))
 
 
 def test_int8_export_really_quantises_the_weights():

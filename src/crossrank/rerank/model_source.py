@@ -95,15 +95,26 @@ class ModelFiles:
         return next((self.root / n for n in names if (self.root / n).is_file()), None)
 
     def export_dir(self) -> Path:
-        """Where exports and quantised copies of this model are cached: beside it, or the user cache."""
-        beside = self.root / "crossrank-exports"
-        if os.access(self.root, os.W_OK):
-            return beside
+        """Where exports and quantised copies of this model are cached: beside it, or the user cache; in a
+        folder named after the weights they came from, so retrained or upgraded weights never reuse them."""
         import hashlib
 
+        beside = self.root / "crossrank-exports"
+        if os.access(self.root, os.W_OK):
+            return beside / self.weights_fingerprint()
         digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
         cache = Path(os.environ.get("CROSSRANK_CACHE", Path.home() / ".cache" / "crossrank"))
-        return cache / "exports" / digest
+        return cache / "exports" / digest / self.weights_fingerprint()
+
+    def weights_fingerprint(self) -> str:
+        """Short digest of the weight file's name, size and modification time (cheap even for large models)."""
+        import hashlib
+
+        source = self.onnx_file() or self.torch_weights()
+        if source is None:
+            return "no-weights"
+        stat = source.stat()
+        return hashlib.sha256(f"{source.name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
 
 
 def resolve_model(
