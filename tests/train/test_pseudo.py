@@ -38,6 +38,15 @@ def _write_corpus(root: Path) -> Path:
     return root
 
 
+def _animals_with_titled_documents(animals: Path, tmp_path: Path) -> Path:
+    """The animals data set plus the titled topic documents, which are long enough to make pseudo-queries."""
+    folder = Path(shutil.copytree(animals, tmp_path / "animals-plus"))
+    with (folder / "corpus.jsonl").open("a") as corpus:
+        for topic in TOPICS:
+            corpus.write(json.dumps({"_id": topic, "title": f"How the {topic} changes", "text": _body(topic)}) + "\n")
+    return folder
+
+
 def test_titles_query_their_bodies_against_other_bodies_without_reading_queries_or_judgements(tmp_path):
     folder = _write_corpus(tmp_path / "corpus-only")  # no queries.jsonl, no qrels/
     pseudo = title_queries(folder, count=100, seed=3)
@@ -64,13 +73,23 @@ def test_pseudo_queries_are_seeded_and_capped(tmp_path):
 
 def test_fit_adds_pseudo_queries_from_each_beir_source(animals, tmp_path):
     pytest.importorskip("torch")
-    folder = Path(shutil.copytree(animals, tmp_path / "animals-plus"))
-    with (folder / "corpus.jsonl").open("a") as corpus:
-        for topic in TOPICS:
-            corpus.write(json.dumps({"_id": topic, "title": f"How the {topic} changes", "text": _body(topic)}) + "\n")
+    folder = _animals_with_titled_documents(animals, tmp_path)
     config = TrainConfig(max_steps=2, queries_per_step=4, group_size=4, eval_every=2, precision="fp32")
     mining = MiningConfig(retriever="bm25", pseudo_queries=4)
     quiet = {"show_progress": False, "log": lambda _: None}
     report = fit(folder, tmp_path / "run", config, mining, export=False, **quiet)
     assert report.pseudo_queries == 4
     assert report.training_queries == 18 + 4 and report.validation_queries == 6  # validation: real queries only
+
+
+def test_resuming_with_other_pseudo_queries_is_refused(animals, tmp_path):
+    pytest.importorskip("torch")
+    from crossrank.errors import InvalidInputError
+
+    folder = _animals_with_titled_documents(animals, tmp_path)
+    config = TrainConfig(max_steps=2, queries_per_step=4, group_size=4, eval_every=2, precision="fp32")
+    quiet = {"show_progress": False, "log": lambda _: None}
+    fit(folder, tmp_path / "run", config, MiningConfig(retriever="bm25", pseudo_queries=2), export=False, **quiet)
+    with pytest.raises(InvalidInputError, match="other training data"):
+        mining = MiningConfig(retriever="bm25", pseudo_queries=4)
+        fit(folder, tmp_path / "run", config, mining, resume=True, export=False, **quiet)

@@ -10,6 +10,7 @@ uninterrupted one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -300,6 +301,7 @@ class Trainer:
             "scaler": self.scaler.state_dict(),
             "state": asdict(self.state),
             "config": asdict(self.config),
+            "data": self._data_digest,
             "rng": self.rng.getstate(),
             "numpy_rng": np.random.get_state(),
             "torch_rng": torch.get_rng_state(),
@@ -308,12 +310,28 @@ class Trainer:
         torch.save(payload, temporary)
         os.replace(temporary, self.out / CHECKPOINT)  # atomic: a crash leaves the old checkpoint or the new one
 
+    @functools.cached_property
+    def _data_digest(self) -> str:
+        """Digest of the training queries as sampled (texts, positives, negatives): resuming needs the same."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for query in self.queries:
+            digest.update(repr((query.text, query.positives, query.negatives)).encode())
+            digest.update(repr([self.data.texts[i] for i in query.positives[:1]]).encode())
+        return digest.hexdigest()
+
     def _load_checkpoint(self, path: Path) -> None:
         torch = self._torch
         payload = torch.load(path, map_location=self.device, weights_only=False)
         if payload["config"] != asdict(self.config):
             changed = sorted(k for k, v in payload["config"].items() if asdict(self.config).get(k) != v)
             raise InvalidInputError(f"--resume with other settings than the run in {self.out}: {', '.join(changed)}")
+        if payload.get("data", self._data_digest) != self._data_digest:
+            raise InvalidInputError(
+                f"--resume with other training data than the run in {self.out} "
+                "(other sources, mining options or --pseudo-queries)"
+            )
         self.model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.scheduler.load_state_dict(payload["scheduler"])
