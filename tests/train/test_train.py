@@ -191,3 +191,20 @@ def test_ctrl_c_finishes_the_step_saves_a_checkpoint_and_resume_completes(animal
     finished = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert json.loads(finished.stdout)["steps"] == 150
+
+
+def test_a_capped_validation_split_is_a_seeded_sample_not_the_first_queries(animals, monkeypatch):
+    import importlib
+
+    fit_module = importlib.import_module("crossrank.train.fit")  # the module: crossrank.train.fit is the function
+    monkeypatch.setattr(fit_module, "VALIDATION_CAP", 3)
+    dev = [q.query_id for q in load_training_set(animals, "dev").queries]
+    picks = [
+        [q.query_id for q in held.queries]
+        for seed in (1, 1, 2, 3, 4)
+        for _, (_, held) in fit_module.held_out_split([animals], "train", MiningConfig(), seed)
+    ]
+    assert picks[0] == picks[1] and len(picks[0]) == 3  # the same seed, the same queries
+    assert all(p == sorted(p, key=dev.index) for p in picks)  # kept in file order
+    assert any(p != dev[:3] for p in picks)  # not always the head of the file
+    assert len({tuple(p) for p in picks}) > 1

@@ -14,6 +14,8 @@ from pathlib import Path
 from crossrank.errors import InvalidInputError
 from crossrank.jsonlines import parse_object
 
+VALIDATION_CAP = 200  # held-out queries scored at each validation: enough to rank checkpoints, quick on a CPU
+
 
 @dataclass
 class JudgedQuery:
@@ -34,7 +36,7 @@ class TrainingSet:
     doc_ids: list[str]
     queries: list[JudgedQuery]
 
-    def split(self, fraction: float, seed: int, cap: int = 200) -> tuple[TrainingSet, TrainingSet]:
+    def split(self, fraction: float, seed: int, cap: int = VALIDATION_CAP) -> tuple[TrainingSet, TrainingSet]:
         """(train, validation): a seeded random `fraction` of the queries (at most `cap`, at least 1) held out."""
         order = list(range(len(self.queries)))
         random.Random(seed).shuffle(order)
@@ -45,6 +47,14 @@ class TrainingSet:
         train = [q for i, q in enumerate(self.queries) if i not in held]
         validation = [q for i, q in enumerate(self.queries) if i in held]
         return TrainingSet(self.texts, self.doc_ids, train), TrainingSet(self.texts, self.doc_ids, validation)
+
+    def sample(self, size: int, seed: int) -> TrainingSet:
+        """At most `size` of the queries, a seeded random choice kept in file order (files are often sorted by
+        source or type, so the first N would not represent the rest)."""
+        if len(self.queries) <= size:
+            return self
+        chosen = sorted(random.Random(seed).sample(range(len(self.queries)), size))
+        return TrainingSet(self.texts, self.doc_ids, [self.queries[i] for i in chosen])
 
     @staticmethod
     def merge(named: Sequence[tuple[str, TrainingSet]]) -> TrainingSet:

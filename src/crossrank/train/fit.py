@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from crossrank.errors import CrossrankError
-from crossrank.train.data import TrainingSet, has_split, load_training_set
+from crossrank.train.data import VALIDATION_CAP, TrainingSet, has_split, load_training_set
 from crossrank.train.mining import FirstStage, MinedQuery, mine_hard_negatives
 from crossrank.train.pseudo import append_pseudo_queries, title_queries
 from crossrank.train.trainer import TrainConfig, Trainer, Validation
@@ -153,8 +153,8 @@ def _split(data: str | Path, split: str, mining: MiningConfig, seed: int) -> tup
     train_set = load_training_set(data, split)
     wanted = mining.validation_split
     if wanted and Path(data).is_dir() and wanted != split and has_split(data, wanted):
-        held_out = load_training_set(data, wanted)
-        return train_set, TrainingSet(train_set.texts, train_set.doc_ids, held_out.queries[:200])
+        held_out = load_training_set(data, wanted).sample(VALIDATION_CAP, seed)
+        return train_set, TrainingSet(train_set.texts, train_set.doc_ids, held_out.queries)
     return train_set.split(mining.validation_fraction, seed)
 
 
