@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from crossrank.models.bases import base_model_path
+from crossrank.rerank.fusion import minmax
 from crossrank.retrieve.bm25 import BM25Index
 from crossrank.train.data import TrainingSet
 from crossrank.train.fit import MiningConfig, held_out_split
@@ -39,11 +40,6 @@ def splade_vectors(texts: list[str], max_length: int, model: Any, tokenizer: Any
             weights = torch.log1p(torch.relu(model(**batch).logits)) * batch["attention_mask"].unsqueeze(-1)
             rows.append(sparse.csr_matrix(weights.max(dim=1).values.numpy()))
     return sparse.vstack(rows).tocsr()
-
-
-def minmax(values: np.ndarray) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    return (values - values.min()) / (values.max() - values.min() + 1e-9)
 
 
 def main() -> None:
