@@ -13,6 +13,7 @@ from crossrank.rerank.reranker import Reranker
 from crossrank.train import MiningConfig, TrainConfig, fit
 from crossrank.train.data import load_training_set
 from crossrank.train.mining import FirstStage, mine_hard_negatives
+from crossrank.train.trainer import Validation
 
 pytest.importorskip("torch")
 
@@ -24,10 +25,10 @@ def _config(**changes) -> TrainConfig:
     return TrainConfig(**{**settings, **changes})
 
 
-def _final_weights(folder):
+def _final_weights(folder, part="model"):
     import torch
 
-    return torch.load(folder / "checkpoint.pt", weights_only=False)["model"]
+    return torch.load(folder / "checkpoint.pt", weights_only=False)[part]
 
 
 def test_fit_trains_validates_and_exports_a_model_the_reranker_loads(animals, tmp_path):
@@ -38,18 +39,21 @@ def test_fit_trains_validates_and_exports_a_model_the_reranker_loads(animals, tm
     assert report.best_ndcg == max(h["val_ndcg@10"] for h in history)
     assert report.export["onnx_vs_torch_max_abs_logit"] < 1e-3
     assert report.export["onnx-fp32"]["val_ndcg@10"] > 0
-    table = report.fusion["val_ndcg@10_by_weight"]
-    assert table[str(report.fusion["weight"])] == max(table.values())
+    weight, table = report.fusion["weights"]["bm25"], report.fusion["by_weight"]["bm25"]
+    assert table[str(weight)]["ndcg@10"] == max(row["ndcg@10"] for row in table.values())  # one source: the best
     settings = json.loads((tmp_path / "run" / "model" / "crossrank.json").read_text())
-    assert settings["fusion_weights"] == {"bm25": report.fusion["weight"]}
+    assert settings["fusion_weights"] == {"bm25": weight}
+    assert settings["calibration"]["slope"] == report.calibration["slope"]
+    assert report.calibration["ece_after"] <= report.calibration["ece_before"] + 1e-9
     reranker = Reranker(tmp_path / "run" / "model")
     best = reranker.rerank("what does the otter eat", ["The otter lives in rivers.", "The otter mostly eats clams."])
     assert best[0].index == 1
 
 
-def test_an_interrupted_run_resumes_to_the_same_weights(animals, tmp_path):
+@pytest.mark.parametrize("ema", [0.0, 0.9])
+def test_an_interrupted_run_resumes_to_the_same_weights(animals, tmp_path, ema):
     mining = MiningConfig(retriever="bm25")
-    fit(animals, tmp_path / "straight", _config(eval_every=2, patience=10), mining, export=False, **QUIET)
+    fit(animals, tmp_path / "straight", _config(eval_every=2, patience=10, ema=ema), mining, export=False, **QUIET)
 
     def interrupt(step: int) -> None:
         if step == 3:
@@ -59,23 +63,27 @@ def test_an_interrupted_run_resumes_to_the_same_weights(animals, tmp_path):
         fit(
             animals,
             tmp_path / "cut",
-            _config(eval_every=2, patience=10),
+            _config(eval_every=2, patience=10, ema=ema),
             mining,
             export=False,
             on_step=interrupt,
             **QUIET,
         )
     with pytest.raises(InvalidInputError, match="--resume"):
-        fit(animals, tmp_path / "cut", _config(eval_every=2, patience=10), mining, export=False, **QUIET)
+        fit(animals, tmp_path / "cut", _config(eval_every=2, patience=10, ema=ema), mining, export=False, **QUIET)
     with pytest.raises(InvalidInputError, match="group_size"):
-        fit(animals, tmp_path / "cut", _config(eval_every=2, patience=10, group_size=3), mining, resume=True, **QUIET)
-    report = fit(
-        animals, tmp_path / "cut", _config(eval_every=2, patience=10), mining, resume=True, export=False, **QUIET
-    )
+        config = _config(eval_every=2, patience=10, group_size=3, ema=ema)
+        fit(animals, tmp_path / "cut", config, mining, resume=True, **QUIET)
+    config = _config(eval_every=2, patience=10, ema=ema)
+    report = fit(animals, tmp_path / "cut", config, mining, resume=True, export=False, **QUIET)
     assert report.steps == 6
-    straight, resumed = _final_weights(tmp_path / "straight"), _final_weights(tmp_path / "cut")
-    assert straight.keys() == resumed.keys()
-    assert all((straight[k] == resumed[k]).all() for k in straight)
+    for part in ("model", "ema") if ema else ("model",):
+        straight, resumed = _final_weights(tmp_path / "straight", part), _final_weights(tmp_path / "cut", part)
+        assert straight.keys() == resumed.keys()
+        assert all((straight[k] == resumed[k]).all() for k in straight)
+    if ema:  # the average, not the last step's weights, is what validation scored and best/ keeps
+        averaged, last = _final_weights(tmp_path / "cut", "ema"), _final_weights(tmp_path / "cut", "model")
+        assert any(not (averaged[f"module.{k}"] == v).all() for k, v in last.items())
 
 
 def test_listwise_training_improves_validation_from_a_fresh_head(animals, tmp_path):
@@ -165,6 +173,53 @@ def test_several_sources_train_together_each_validated_on_its_own(animals, tmp_p
     config = _config(max_steps=2, eval_every=2)
     report = fit([animals, pairs], tmp_path / "mixed", config, MiningConfig(retriever="bm25"), export=False, **QUIET)
     assert report.training_queries == 18 + 11 and report.validation_queries == 6 + 1
+    last = json.loads((tmp_path / "mixed" / "history.json").read_text())[-1]
+    by_source = [value for key, value in last.items() if key.startswith("val_ndcg@10/")]
+    assert len(by_source) == 2 and last["val_ndcg@10"] == pytest.approx(sum(by_source) / 2)  # 6 do not outvote 1
+
+
+def _two_source_validation() -> Validation:
+    """Source a: the first stage ranks the relevant document last and the model ranks it first. Source b: the first
+    stage ranks it first and the model puts another above it. Any weight that helps a (w > 1/2) hurts b (w > 1/3)."""
+    return Validation(
+        queries=["qa", "qb"],
+        query_ids=["a/q", "b/q"],
+        candidates=[[0, 1, 2], [3, 4, 5]],
+        qrels={"a/q": {"d2": 1}, "b/q": {"d3": 1}},
+        doc_ids=[f"d{i}" for i in range(6)],
+        texts=[""] * 6,
+        first_stage=[[3.0, 2.0, 1.0], [3.0, 2.0, 1.0]],
+        sources=["a", "b"],
+    )
+
+
+def test_the_fusion_weight_never_buys_one_sources_gain_with_anothers_loss():
+    from crossrank.rerank.fusion import fuse_scores
+
+    validation = _two_source_validation()
+    model = [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    fused = [fuse_scores(m, f, 0.8) for m, f in zip(model, validation.first_stage)]
+    assert validation.ndcg(fused) > validation.first_stage_ndcg()  # the best mean would take w = 0.8 ...
+    weight, table = validation.fusion_sweep(model)
+    assert weight == 0.0  # ... at b's expense, so the sweep keeps the first stage
+    assert all(row["worst_gain"] < 0 for w, row in table.items() if w > 0.5)
+    helpful = [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]  # the model agrees with b's first stage: fusing costs nothing
+    weight, table = validation.fusion_sweep(helpful)
+    assert 0.45 < weight <= 0.55 and table[weight]["worst_gain"] == 0.0  # the smallest weight that lifts a
+    assert table[weight]["ndcg@10"] > table[0.0]["ndcg@10"]
+
+
+def test_union_mines_each_retrievers_own_top_and_a_hybrid_index_serves_every_stage(animals):
+    data = load_training_set(animals, "train")
+    query = ["where does the heron live"]
+    union = FirstStage(data.texts, "union", show_progress=False)
+    (bm25,), (dense,), (both,) = (union.search(query, 4, stage) for stage in ("bm25", "dense", "union"))
+    expected = [d for d, _ in bm25] + [d for d, _ in dense if d not in {b for b, _ in bm25}]
+    assert [d for d, _ in both] == expected and len(set(expected)) == len(expected)
+    assert union.stages == ["bm25", "dense", "hybrid"] and union.validation_stage == "hybrid"
+    assert union.search(query, 4, "hybrid") == FirstStage(data.texts, "hybrid", show_progress=False).search(query, 4)
+    with pytest.raises(ValueError, match="cannot search by dense"):
+        FirstStage(data.texts, "bm25", show_progress=False).search(query, 4, "dense")
 
 
 def test_ctrl_c_finishes_the_step_saves_a_checkpoint_and_resume_completes(animals, tmp_path):
@@ -193,16 +248,14 @@ def test_ctrl_c_finishes_the_step_saves_a_checkpoint_and_resume_completes(animal
     assert json.loads(finished.stdout)["steps"] == 150
 
 
-def test_a_capped_validation_split_is_a_seeded_sample_not_the_first_queries(animals, monkeypatch):
-    import importlib
+def test_a_capped_validation_split_is_a_seeded_sample_not_the_first_queries(animals):
+    from crossrank.train.fit import held_out_split
 
-    fit_module = importlib.import_module("crossrank.train.fit")  # the module: crossrank.train.fit is the function
-    monkeypatch.setattr(fit_module, "VALIDATION_CAP", 3)
     dev = [q.query_id for q in load_training_set(animals, "dev").queries]
     picks = [
         [q.query_id for q in held.queries]
         for seed in (1, 1, 2, 3, 4)
-        for _, (_, held) in fit_module.held_out_split([animals], "train", MiningConfig(), seed)
+        for _, (_, held) in held_out_split([animals], "train", MiningConfig(validation_queries=3), seed)
     ]
     assert picks[0] == picks[1] and len(picks[0]) == 3  # the same seed, the same queries
     assert all(p == sorted(p, key=dev.index) for p in picks)  # kept in file order

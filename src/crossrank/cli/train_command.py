@@ -26,12 +26,19 @@ def train(
         str, typer.Option(help="BEIR: validate on this split when it exists, else hold out --validation-fraction.")
     ] = "dev",
     validation_fraction: Annotated[float, typer.Option(min=0.01, max=0.5)] = 0.1,
+    validation_queries: Annotated[
+        int, typer.Option(min=1, help="Validate on at most N queries per source (a seeded random sample).")
+    ] = 200,
     loss: Annotated[
         str, typer.Option(help="listwise (softmax CE), bce (pointwise) or margin-mse (needs --teacher).")
     ] = "listwise",
     teacher: Annotated[str | None, typer.Option(help="Cross-encoder to distil from (margin-mse).")] = None,
     retriever: Annotated[
-        str, typer.Option(help="Mines negatives and validation candidates: bm25, dense, hybrid.")
+        str,
+        typer.Option(
+            help="Mines negatives and validation candidates: bm25, dense, hybrid, or union (negatives from "
+            "BM25's and dense's own top N each; validation on hybrid).",
+        ),
     ] = "hybrid",
     skip_top: Annotated[int, typer.Option(min=0, help="Ignore the first N retrieved (likely unjudged positives).")] = 0,
     depth: Annotated[int, typer.Option(min=1, help="Mine negatives from the top N.")] = 50,
@@ -49,6 +56,10 @@ def train(
     lr: Annotated[float, typer.Option(help="Learning rate of the encoder (the head gets 10x).")] = 5e-5,
     max_length: Annotated[int, typer.Option(min=16)] = 256,
     patience: Annotated[int, typer.Option(min=1, help="Stop after N validations without a gain.")] = 2,
+    ema: Annotated[
+        float,
+        typer.Option(min=0.0, max=0.9999, help="Validate and keep a moving average of the weights (decay, e.g. 0.99)."),
+    ] = 0.0,
     eval_every: Annotated[int | None, typer.Option(min=1, help="Validate every N steps (default: each epoch).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[
@@ -84,6 +95,7 @@ def train(
         learning_rate=lr,
         max_length=max_length,
         patience=patience,
+        ema=ema,
         eval_every=eval_every,
         device=device,
         precision=precision,
@@ -96,6 +108,7 @@ def train(
         max_similarity_ratio,
         validation_split,
         validation_fraction,
+        validation_queries,
         pseudo_queries=pseudo_queries,
     )
     try:

@@ -40,6 +40,7 @@ class MiningConfig:
     max_similarity_ratio: float = 0.95
     validation_split: str | None = "dev"  # a BEIR split to validate on; else a fraction of the training queries
     validation_fraction: float = 0.1
+    validation_queries: int = VALIDATION_CAP  # per source, at most
     validation_depth: int = 100
     pseudo_queries: int = 0  # per BEIR source: title -> body queries made from its corpus (see train.pseudo)
 
@@ -57,6 +58,7 @@ class FitReport:
     minutes: float
     pseudo_queries: int = 0
     fusion: dict[str, Any] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
     export: dict[str, Any] = field(default_factory=dict)
 
 
@@ -83,6 +85,7 @@ def fit(
     parts = held_out_split(sources, split, mining, config.seed)
     train_set = TrainingSet.merge([(name, train) for name, (train, _) in parts])
     held_out = TrainingSet.merge([(name, held) for name, (_, held) in parts])
+    held_from = [name for name, (_, held) in parts for _ in held.queries]  # each validation query's source
     log(f"{len(train_set.queries)} training queries, {len(held_out.queries)} validation queries")
     first_stage = FirstStage(train_set.texts, mining.retriever, show_progress=show_progress)
     mined = mine_hard_negatives(
@@ -93,8 +96,7 @@ def fit(
         max_similarity_ratio=mining.max_similarity_ratio,
     )
     train_set, mined, pseudo_count = _add_pseudo_queries(sources, train_set, mined, mining, config.seed, log)
-    candidates = first_stage.search([q.text for q in held_out.queries], mining.validation_depth)
-    validation = Validation.build(held_out, candidates)
+    validation = _validation(first_stage, first_stage.validation_stage, held_out, held_from, mining.validation_depth)
     trainer = Trainer(config, train_set, mined, validation, out, show_progress=show_progress, log=log, on_step=on_step)
     state = trainer.run(resume=resume)
     report = FitReport(
@@ -109,7 +111,12 @@ def fit(
     )
     if export:
         trainer.load_weights(out / "best")  # the best checkpoint, once, for the fusion choice and the parity check
-        report.fusion = choose_fusion_weight(out / "best", validation, trainer, mining.retriever)
+        stages = {
+            stage: _validation(first_stage, stage, held_out, held_from, mining.validation_depth)
+            for stage in first_stage.stages
+        }
+        report.fusion = choose_fusion_weights(out / "best", stages, trainer)
+        report.calibration = fit_calibration(out / "best", validation, trainer)
         report.export = export_model(out / "best", out / "model", validation, trainer)
     (out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     return report
@@ -120,6 +127,13 @@ def held_out_split(
 ) -> list[tuple[str, tuple[TrainingSet, TrainingSet]]]:
     """Per source, its name and its (training, validation) sets, split as `fit` splits them."""
     return [(_name(source, sources), _split(source, split, mining, seed)) for source in sources]
+
+
+def _validation(
+    first_stage: FirstStage, stage: str, held_out: TrainingSet, sources: list[str], depth: int
+) -> Validation:
+    """The held-out queries with `stage`'s top `depth` as their candidates."""
+    return Validation.build(held_out, first_stage.search([q.text for q in held_out.queries], depth, stage), sources)
 
 
 def _name(source: Path, sources: list[Path]) -> str:
@@ -153,9 +167,9 @@ def _split(data: str | Path, split: str, mining: MiningConfig, seed: int) -> tup
     train_set = load_training_set(data, split)
     wanted = mining.validation_split
     if wanted and Path(data).is_dir() and wanted != split and has_split(data, wanted):
-        held_out = load_training_set(data, wanted).sample(VALIDATION_CAP, seed)
+        held_out = load_training_set(data, wanted).sample(mining.validation_queries, seed)
         return train_set, TrainingSet(train_set.texts, train_set.doc_ids, held_out.queries)
-    return train_set.split(mining.validation_fraction, seed)
+    return train_set.split(mining.validation_fraction, seed, mining.validation_queries)
 
 
 def export_model(best: Path, target: Path, validation: Validation, trainer: Trainer) -> dict[str, Any]:
@@ -195,16 +209,53 @@ def export_model(best: Path, target: Path, validation: Validation, trainer: Trai
     return results
 
 
-def choose_fusion_weight(best: Path, validation: Validation, trainer: Trainer, retriever: str) -> dict[str, Any]:
-    """The model weight w in `w * minmax(model) + (1 - w) * minmax(first stage)` that maximises validation nDCG@10,
-    written into the best model's crossrank.json (as `fusion_weight`, and for this retriever in `fusion_weights`),
-    so the pipeline and `rerank(first_stage_scores=...)` use it."""
-    weight, table = validation.fusion_sweep(trainer.score_validation())  # trainer.model holds the best weights
-    settings_file = best / "crossrank.json"
+def choose_fusion_weights(best: Path, stages: dict[str, Validation], trainer: Trainer) -> dict[str, Any]:
+    """Per first stage (bm25, dense, hybrid: those the run's retriever covers), the model weight w in
+    `w * minmax(model) + (1 - w) * minmax(first stage)` chosen on that stage's validation candidates (see
+    `Validation.fusion_sweep`), written into the best model's crossrank.json as `fusion_weights`, which the
+    pipeline and `rerank(first_stage_scores=...)` use."""
+    chosen: dict[str, float] = {}
+    tables: dict[str, dict[str, dict[str, float]]] = {}
+    for stage, validation in stages.items():
+        weight, table = validation.fusion_sweep(trainer.score_validation(validation))  # model: the best weights
+        chosen[stage], tables[stage] = weight, {str(w): v for w, v in table.items()}
+    default = chosen.get("hybrid", next(iter(chosen.values())))
+    _update_settings(best, {"fusion_weight": default, "fusion_weights": chosen, "fusion_chosen_on": "validation"})
+    return {"weights": chosen, "by_weight": tables}
+
+
+def fit_calibration(best: Path, validation: Validation, trainer: Trainer) -> dict[str, Any]:
+    """Platt scaling of the best model's logits on the validation candidates (relevant: judged > 0), written into
+    its crossrank.json so `Reranker.predict` returns calibrated probabilities; expected calibration error before
+    and after."""
+    from crossrank.eval.calibration import expected_calibration_error, fit_platt
+    from crossrank.rerank.scores import Calibration, sigmoid
+
+    logits = np.concatenate(trainer.score_validation()).astype(np.float64)
+    labels = np.array(
+        [
+            validation.qrels[query_id].get(validation.doc_ids[doc], 0) > 0
+            for query_id, docs in zip(validation.query_ids, validation.candidates)
+            for doc in docs
+        ]
+    )
+    slope, bias = fit_platt(logits, labels)
+    after = Calibration(slope, bias).probability(logits)
+    entry = {"method": "platt", "slope": round(slope, 4), "bias": round(bias, 4), "fitted_on": "validation"}
+    _update_settings(best, {"calibration": entry})
+    return {
+        **entry,
+        "ece_before": expected_calibration_error(sigmoid(logits), labels),
+        "ece_after": expected_calibration_error(after, labels),
+        "pairs": int(labels.size),
+    }
+
+
+def _update_settings(model_dir: Path, values: dict[str, Any]) -> None:
+    settings_file = model_dir / "crossrank.json"
     settings = json.loads(settings_file.read_text())
-    settings.update({"fusion_weight": weight, "fusion_weights": {retriever: weight}, "fusion_chosen_on": "validation"})
+    settings.update(values)
     settings_file.write_text(json.dumps(settings, indent=2) + "\n")
-    return {"weight": weight, "retriever": retriever, "val_ndcg@10_by_weight": {str(w): v for w, v in table.items()}}
 
 
 def _per_query(scores: np.ndarray, validation: Validation) -> list[np.ndarray]:

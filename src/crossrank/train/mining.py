@@ -53,14 +53,17 @@ def mine_negatives(
     return queries
 
 
-RETRIEVERS = ("bm25", "dense", "hybrid")
+RETRIEVERS = ("bm25", "dense", "hybrid", "union")
+STAGES = ("bm25", "dense", "hybrid")  # what the pipeline's stage 1 can be: each gets its own fusion weight
 
 
 class FirstStage:
-    """The project's first-stage retrievers over a training corpus held in memory: BM25, dense or hybrid (RRF).
+    """The project's first-stage retrievers over a training corpus held in memory: BM25, dense, hybrid (RRF), or
+    union (each of BM25's and dense's own top N, for mining).
 
-    `search` gives each hit the retriever's own ranking score (BM25, cosine, or the RRF score, as the pipeline
-    does); `similarity` is what the false-negative filter compares: dense cosine when embeddings exist, else BM25.
+    `search` gives each hit the retriever's own ranking score (BM25, cosine, the RRF score as the pipeline does, or
+    for union minus the position); `similarity` is what the false-negative filter compares: dense cosine when
+    embeddings exist, else BM25.
     """
 
     def __init__(self, texts: Sequence[str], method: str = "hybrid", show_progress: bool = True):
@@ -80,27 +83,43 @@ class FirstStage:
             self._embedder = Embedder()
             self._vectors = self._embedder.embed(list(texts), show_progress=show_progress)
 
-    def search(self, queries: Sequence[str], depth: int) -> list[list[tuple[int, float]]]:
-        """Per query, (corpus index, ranking score) of the top `depth`, best first."""
-        from crossrank.retrieve.retrievers import fuse_ids
+    @property
+    def stages(self) -> list[str]:
+        """The pipeline stages this index can stand in for (hybrid and union hold both BM25 and dense)."""
+        return [self.method] if self.method in ("bm25", "dense") else list(STAGES)
 
+    @property
+    def validation_stage(self) -> str:
+        """The stage whose candidates validation ranks: the retriever itself, or hybrid for union."""
+        return "hybrid" if self.method == "union" else self.method
+
+    def search(self, queries: Sequence[str], depth: int, method: str | None = None) -> list[list[tuple[int, float]]]:
+        """Per query, (corpus index, ranking score) of the top `depth`, best first, by `method` (default: this
+        index's retriever; union gives up to 2 x depth hits)."""
+        method = method or self.method
+        if method not in self.stages + (["union"] if self.method == "union" else []):
+            raise ValueError(f"a {self.method} index cannot search by {method}")
         depth = min(depth, self.size)
-        lists: dict[str, list[list[tuple[int, float]]]] = {}
-        if self._bm25 is not None:
-            top, scores = self._bm25.search(queries, depth)
-            lists["bm25"] = [list(zip(map(int, t), map(float, s))) for t, s in zip(top, scores)]
-        if self._vectors is not None:
-            similarity = self._embedder.embed(list(queries)) @ self._vectors.T
-            top = np.argsort(-similarity, axis=1, kind="stable")[:, :depth]
-            lists["dense"] = [[(int(i), float(row[i])) for i in t] for t, row in zip(top, similarity)]
-        if len(lists) == 1:
-            return next(iter(lists.values()))
-        fused = []
-        for bm25_row, dense_row in zip(lists["bm25"], lists["dense"]):
-            named = {name: [(str(d), s) for d, s in rows] for name, rows in (("bm25", bm25_row), ("dense", dense_row))}
-            ranked = fuse_ids(named, {"bm25": 1.0, "dense": 1.0})[:depth]
-            fused.append([(int(doc), float(score)) for doc, score, _ in ranked])
-        return fused
+        if method == "bm25":
+            return self._bm25_search(queries, depth)
+        if method == "dense":
+            return self._dense_search(queries, depth)
+        if method == "union":
+            return [_union(b, d) for b, d in zip(self._bm25_search(queries, depth), self._dense_search(queries, depth))]
+        return [
+            _rrf(b, d, depth) for b, d in zip(self._bm25_search(queries, depth), self._dense_search(queries, depth))
+        ]
+
+    def _bm25_search(self, queries: Sequence[str], depth: int) -> list[list[tuple[int, float]]]:
+        assert self._bm25 is not None
+        top, scores = self._bm25.search(queries, depth)
+        return [list(zip(map(int, t), map(float, s))) for t, s in zip(top, scores)]
+
+    def _dense_search(self, queries: Sequence[str], depth: int) -> list[list[tuple[int, float]]]:
+        assert self._vectors is not None
+        similarity = self._embedder.embed(list(queries)) @ self._vectors.T
+        top = np.argsort(-similarity, axis=1, kind="stable")[:, :depth]
+        return [[(int(i), float(row[i])) for i in t] for t, row in zip(top, similarity)]
 
     def similarity(self, query: str, indices: Sequence[int]) -> np.ndarray:
         """The filter's similarity of `query` to each indexed text (dense cosine, or BM25 for bm25)."""
@@ -110,6 +129,21 @@ class FirstStage:
             return np.asarray(self._vectors[list(indices)] @ self._query_vectors[query], dtype=np.float32)
         assert self._bm25 is not None
         return self._bm25.scores(query, indices)
+
+
+def _rrf(bm25: list[tuple[int, float]], dense: list[tuple[int, float]], depth: int) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion of one query's two lists, as the pipeline's hybrid stage fuses them."""
+    from crossrank.retrieve.retrievers import fuse_ids
+
+    named = {name: [(str(d), s) for d, s in rows] for name, rows in (("bm25", bm25), ("dense", dense))}
+    return [(int(doc), float(score)) for doc, score, _ in fuse_ids(named, {"bm25": 1.0, "dense": 1.0})[:depth]]
+
+
+def _union(bm25: list[tuple[int, float]], dense: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """BM25's hits, then dense hits BM25 did not find; the score is minus the position."""
+    seen = {doc for doc, _ in bm25}
+    docs = [doc for doc, _ in bm25] + [doc for doc, _ in dense if doc not in seen]
+    return [(doc, -float(position)) for position, doc in enumerate(docs)]
 
 
 @dataclass
