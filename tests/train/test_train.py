@@ -178,6 +178,25 @@ def test_several_sources_train_together_each_validated_on_its_own(animals, tmp_p
     assert len(by_source) == 2 and last["val_ndcg@10"] == pytest.approx(sum(by_source) / 2)  # 6 do not outvote 1
 
 
+def test_each_sources_negatives_and_candidates_come_from_its_own_corpus(animals, tmp_path):
+    from crossrank.train.mining import SourceFirstStages
+
+    rows = [{"query": f"what does the {a} eat", "positive": f"The {a} eats {f}."} for a, f in [("otter", "fish")] * 3]
+    pairs = tmp_path / "otters.jsonl"
+    pairs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    parts = [load_training_set(animals, "train"), load_training_set(pairs)]
+    stages = SourceFirstStages(parts, "bm25", show_progress=False)
+    offset = len(parts[0].texts)
+    mined = stages.mine([p.queries for p in parts], depth=10, max_similarity_ratio=1e9)
+    assert len(mined) == len(parts[0].queries) + len(parts[1].queries)
+    own = [range(offset)] * len(parts[0].queries) + [range(offset, offset + len(parts[1].texts))] * 3
+    assert all(set(m.positives + m.negatives) <= set(r) for m, r in zip(mined, own))
+    assert any(m.negatives for m in mined[: len(parts[0].queries)])
+    query = "what does the otter eat"
+    animal_hits, otter_hits = stages.search([[query], [query]], 5, "bm25")
+    assert all(doc < offset for doc, _ in animal_hits) and all(doc >= offset for doc, _ in otter_hits)
+
+
 def _two_source_validation() -> Validation:
     """Source a: the first stage ranks the relevant document last and the model ranks it first. Source b: the first
     stage ranks it first and the model puts another above it. Any weight that helps a (w > 1/2) hurts b (w > 1/3)."""

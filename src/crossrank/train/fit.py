@@ -18,7 +18,7 @@ import numpy as np
 
 from crossrank.errors import CrossrankError
 from crossrank.train.data import VALIDATION_CAP, TrainingSet, has_split, load_training_set
-from crossrank.train.mining import FirstStage, MinedQuery, mine_hard_negatives
+from crossrank.train.mining import MinedQuery, SourceFirstStages
 from crossrank.train.pseudo import append_pseudo_queries, title_queries
 from crossrank.train.trainer import TrainConfig, Trainer, Validation
 
@@ -87,16 +87,22 @@ def fit(
     held_out = TrainingSet.merge([(name, held) for name, (_, held) in parts])
     held_from = [name for name, (_, held) in parts for _ in held.queries]  # each validation query's source
     log(f"{len(train_set.queries)} training queries, {len(held_out.queries)} validation queries")
-    first_stage = FirstStage(train_set.texts, mining.retriever, show_progress=show_progress)
-    mined = mine_hard_negatives(
-        first_stage,
-        train_set.queries,
+    first_stage = SourceFirstStages([train for _, (train, _) in parts], mining.retriever, show_progress)
+    mined = first_stage.mine(
+        [train.queries for _, (train, _) in parts],
         skip_top=mining.skip_top,
         depth=mining.depth,
         max_similarity_ratio=mining.max_similarity_ratio,
     )
     train_set, mined, pseudo_count = _add_pseudo_queries(sources, train_set, mined, mining, config.seed, log)
-    validation = _validation(first_stage, first_stage.validation_stage, held_out, held_from, mining.validation_depth)
+    held_texts = [[q.text for q in held.queries] for _, (_, held) in parts]
+
+    def validation_on(stage: str) -> Validation:
+        """The held-out queries with `stage`'s top `mining.validation_depth` from their own corpus as candidates."""
+        ranked = first_stage.search(held_texts, mining.validation_depth, stage)
+        return Validation.build(held_out, ranked, held_from)
+
+    validation = validation_on(first_stage.validation_stage)
     trainer = Trainer(config, train_set, mined, validation, out, show_progress=show_progress, log=log, on_step=on_step)
     state = trainer.run(resume=resume)
     report = FitReport(
@@ -111,11 +117,7 @@ def fit(
     )
     if export:
         trainer.load_weights(out / "best")  # the best checkpoint, once, for the fusion choice and the parity check
-        stages = {
-            stage: _validation(first_stage, stage, held_out, held_from, mining.validation_depth)
-            for stage in first_stage.stages
-        }
-        report.fusion = choose_fusion_weights(out / "best", stages, trainer)
+        report.fusion = choose_fusion_weights(out / "best", {s: validation_on(s) for s in first_stage.stages}, trainer)
         report.calibration = fit_calibration(out / "best", validation, trainer)
         report.export = export_model(out / "best", out / "model", validation, trainer)
     (out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
@@ -127,13 +129,6 @@ def held_out_split(
 ) -> list[tuple[str, tuple[TrainingSet, TrainingSet]]]:
     """Per source, its name and its (training, validation) sets, split as `fit` splits them."""
     return [(_name(source, sources), _split(source, split, mining, seed)) for source in sources]
-
-
-def _validation(
-    first_stage: FirstStage, stage: str, held_out: TrainingSet, sources: list[str], depth: int
-) -> Validation:
-    """The held-out queries with `stage`'s top `depth` as their candidates."""
-    return Validation.build(held_out, first_stage.search([q.text for q in held_out.queries], depth, stage), sources)
 
 
 def _name(source: Path, sources: list[Path]) -> str:

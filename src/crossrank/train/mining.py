@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from crossrank.eval.beir import BeirDataset
-from crossrank.train.data import JudgedQuery
+from crossrank.train.data import JudgedQuery, TrainingSet
 
 
 @dataclass
@@ -144,6 +144,38 @@ def _union(bm25: list[tuple[int, float]], dense: list[tuple[int, float]]) -> lis
     seen = {doc for doc, _ in bm25}
     docs = [doc for doc, _ in bm25] + [doc for doc, _ in dense if doc not in seen]
     return [(doc, -float(position)) for position, doc in enumerate(docs)]
+
+
+class SourceFirstStages:
+    """One first stage per training source, over that source's own corpus, with indices into the merged text list
+    (sources' texts concatenated in order, as `TrainingSet.merge` does).
+
+    A query's negatives and validation candidates come from its own corpus only: over merged corpora another
+    corpus's on-topic documents, never judged for the query, would become its negatives and candidates.
+    """
+
+    def __init__(self, parts: Sequence[TrainingSet], method: str = "hybrid", show_progress: bool = True):
+        self.offsets = [sum(len(p.texts) for p in parts[:i]) for i in range(len(parts))]
+        self.parts = [FirstStage(p.texts, method, show_progress=show_progress) for p in parts]
+        self.stages, self.validation_stage = self.parts[0].stages, self.parts[0].validation_stage
+
+    def mine(self, queries: Sequence[Sequence[JudgedQuery]], **options: Any) -> list[MinedQuery]:
+        """`mine_hard_negatives` on each source's queries (one sequence per source), indices shifted to merged."""
+        mined = []
+        for offset, stage, source_queries in zip(self.offsets, self.parts, queries):
+            for query in mine_hard_negatives(stage, source_queries, **options):
+                positives, negatives = [i + offset for i in query.positives], [i + offset for i in query.negatives]
+                mined.append(MinedQuery(query.text, positives, negatives))
+        return mined
+
+    def search(self, queries: Sequence[Sequence[str]], depth: int, method: str) -> list[list[tuple[int, float]]]:
+        """Each source's queries (one sequence per source) searched in its own corpus, indices shifted to merged."""
+        hits = []
+        for offset, stage, source_queries in zip(self.offsets, self.parts, queries):
+            if source_queries:
+                ranked = stage.search(source_queries, depth, method)
+                hits += [[(doc + offset, score) for doc, score in row] for row in ranked]
+        return hits
 
 
 @dataclass
