@@ -51,8 +51,10 @@ def test_sigterm_finishes_requests_in_flight_then_exits():
     try:
         with ThreadPoolExecutor(12) as pool:
             answers = [pool.submit(ask, n) for n in range(12)]  # 3,600 long pairs: seconds of work here
-            time.sleep(0.4)
-            assert not any(a.done() for a in answers), "requests finished before the signal; the test proves nothing"
+            time.sleep(0.2)
+            # the engine answers requests in turn, so the first may finish early; most must still be in flight
+            in_flight = sum(not a.done() for a in answers)
+            assert in_flight >= 6, "requests finished before the signal; the test proves nothing"
             server.send_signal(signal.SIGTERM)
             responses = [a.result() for a in answers]
         assert [r.status_code for r in responses] == [200] * 12
