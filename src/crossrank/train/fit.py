@@ -117,8 +117,10 @@ def fit(
     )
     if export:
         trainer.load_weights(out / "best")  # the best checkpoint, once, for the fusion choice and the parity check
-        report.fusion = choose_fusion_weights(out / "best", {s: validation_on(s) for s in first_stage.stages}, trainer)
-        report.calibration = fit_calibration(out / "best", validation, trainer)
+        stages = {s: validation if s == first_stage.validation_stage else validation_on(s) for s in first_stage.stages}
+        scores = {stage: trainer.score_validation(candidates) for stage, candidates in stages.items()}
+        report.fusion = choose_fusion_weights(out / "best", stages, scores)
+        report.calibration = fit_calibration(out / "best", validation, scores[first_stage.validation_stage])
         report.export = export_model(out / "best", out / "model", validation, trainer)
     (out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     return report
@@ -204,29 +206,31 @@ def export_model(best: Path, target: Path, validation: Validation, trainer: Trai
     return results
 
 
-def choose_fusion_weights(best: Path, stages: dict[str, Validation], trainer: Trainer) -> dict[str, Any]:
+def choose_fusion_weights(
+    best: Path, stages: dict[str, Validation], scores: dict[str, list[np.ndarray]]
+) -> dict[str, Any]:
     """Per first stage (bm25, dense, hybrid: those the run's retriever covers), the model weight w in
-    `w * minmax(model) + (1 - w) * minmax(first stage)` chosen on that stage's validation candidates (see
-    `Validation.fusion_sweep`), written into the best model's crossrank.json as `fusion_weights`, which the
-    pipeline and `rerank(first_stage_scores=...)` use."""
+    `w * minmax(model) + (1 - w) * minmax(first stage)` chosen on that stage's validation candidates and the best
+    model's `scores` of them (see `Validation.fusion_sweep`), written into the best model's crossrank.json as
+    `fusion_weights`, which the pipeline and `rerank(first_stage_scores=...)` use."""
     chosen: dict[str, float] = {}
     tables: dict[str, dict[str, dict[str, float]]] = {}
     for stage, validation in stages.items():
-        weight, table = validation.fusion_sweep(trainer.score_validation(validation))  # model: the best weights
+        weight, table = validation.fusion_sweep(scores[stage])
         chosen[stage], tables[stage] = weight, {str(w): v for w, v in table.items()}
     default = chosen.get("hybrid", next(iter(chosen.values())))
     _update_settings(best, {"fusion_weight": default, "fusion_weights": chosen, "fusion_chosen_on": "validation"})
     return {"weights": chosen, "by_weight": tables}
 
 
-def fit_calibration(best: Path, validation: Validation, trainer: Trainer) -> dict[str, Any]:
-    """Platt scaling of the best model's logits on the validation candidates (relevant: judged > 0), written into
-    its crossrank.json so `Reranker.predict` returns calibrated probabilities; expected calibration error before
-    and after."""
+def fit_calibration(best: Path, validation: Validation, scores: list[np.ndarray]) -> dict[str, Any]:
+    """Platt scaling of the best model's logits (`scores`) on the validation candidates (relevant: judged > 0),
+    written into its crossrank.json so `Reranker.predict` returns calibrated probabilities; expected calibration
+    error before and after."""
     from crossrank.eval.calibration import expected_calibration_error, fit_platt
     from crossrank.rerank.scores import Calibration, sigmoid
 
-    logits = np.concatenate(trainer.score_validation()).astype(np.float64)
+    logits = np.concatenate(scores).astype(np.float64)
     labels = np.array(
         [
             validation.qrels[query_id].get(validation.doc_ids[doc], 0) > 0

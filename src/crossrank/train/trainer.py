@@ -294,7 +294,8 @@ class Trainer:
         """Replace the model's weights with those saved in `folder` (for example the best checkpoint)."""
         _, saved = load_trainable(str(folder))
         self.model.load_state_dict(saved.state_dict())
-        self.scored.load_state_dict(saved.state_dict())
+        if self.scored is not self.model:
+            self.scored.load_state_dict(saved.state_dict())
 
     # ---- validation -----------------------------------------------------------------------------------
     def score_validation(self, validation: Validation | None = None, batch: int = 256) -> list[np.ndarray]:
