@@ -6,6 +6,7 @@ included, median (p50) and p95 over repeated calls. Models: the MiniLM-L6 cross-
 shipped default model. Prints a table and writes JSON.
 
     python benchmarks/latency.py --out bench-results/latency.json
+    python benchmarks/latency.py --device cuda --out bench-results/latency-cuda.json   # torch on the GPU
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ VARIANTS = [
     ("torch", "fp32"),
     ("torch", "bf16"),
 ]
+CUDA_VARIANTS = [("torch", "fp32"), ("torch", "fp16"), ("torch", "bf16")]
 
 
 def passages(count: int, seed: int = 0) -> list[str]:
@@ -92,12 +94,15 @@ def default_model_with_torch_weights(folder: Path) -> Path:
     return folder
 
 
-def bench_model(name: str, folder: Path, sizes: list[int], console: Console) -> list[dict[str, object]]:
+def bench_model(
+    name: str, folder: Path, sizes: list[int], console: Console, device: str = "cpu"
+) -> list[dict[str, object]]:
     from sentence_transformers import CrossEncoder
 
     rows: list[dict[str, object]] = []
     docs = {n: passages(n, seed=n) for n in sizes}
-    reference = CrossEncoder(str(folder), device="cpu", max_length=Reranker(str(folder), backend="onnx").max_length)
+    max_length = Reranker(str(folder), backend="onnx", device="cpu").max_length
+    reference = CrossEncoder(str(folder), device=device, max_length=max_length)
     reference_times = {
         n: timed(
             lambda n=n: reference.predict([(QUERY, d) for d in docs[n]], batch_size=32), runs=20 if n <= 20 else 10
@@ -114,10 +119,10 @@ def bench_model(name: str, folder: Path, sizes: list[int], console: Console) -> 
                 "speedup": 1.0,
             }
         )
-    for backend, precision in VARIANTS:
+    for backend, precision in CUDA_VARIANTS if device == "cuda" else VARIANTS:
         if backend == "openvino" and not is_installed("openvino"):
             continue
-        reranker = Reranker(str(folder), backend=backend, device="cpu", precision=precision)
+        reranker = Reranker(str(folder), backend=backend, device=device, precision=precision)
         for n in sizes:
             result = timed(lambda n=n, reranker=reranker: reranker.rerank(QUERY, docs[n]), runs=20 if n <= 20 else 10)
             speedup = reference_times[n]["p50_ms"] / result["p50_ms"]
@@ -149,13 +154,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench-results/latency.json"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[20, 100])
     parser.add_argument("--skip-minilm", action="store_true")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="cuda: torch variants on the GPU")
     args = parser.parse_args()
     console = Console()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        rows += bench_model("default", default_model_with_torch_weights(Path(tmp) / "default"), args.sizes, console)
+        default = default_model_with_torch_weights(Path(tmp) / "default")
+        rows += bench_model("default", default, args.sizes, console, args.device)
         if not args.skip_minilm:
-            rows += bench_model("MiniLM-L6 shape", minilm_shape_model(Path(tmp) / "minilm"), args.sizes, console)
+            minilm = minilm_shape_model(Path(tmp) / "minilm")
+            rows += bench_model("MiniLM-L6 shape", minilm, args.sizes, console, args.device)
     startup = import_and_first_score()
     table = Table(title="p50 / p95 ms per call; speedup = sentence-transformers p50 / p50")
     for column in ("model", "variant", "candidates", "p50 ms", "p95 ms", "speedup"):
@@ -176,11 +184,18 @@ def main() -> None:
         "cpu": platform.processor() or platform.machine(),
         "cores": available_cores(),
         "amx": "amx_bf16" in cpu_flags(),
+        "gpu": _gpu_name() if args.device == "cuda" else None,
         "crossrank": __version__,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine, "rows": rows, "import_and_first_score_s": startup}, indent=2))
     console.print(f"wrote {args.out}")
+
+
+def _gpu_name() -> str:
+    import torch
+
+    return str(torch.cuda.get_device_name(0))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ queries and candidates. nDCG@10 per source, alone and fused with the first stage
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,9 @@ def main() -> None:
     parser.add_argument("--validation-queries", type=int, default=200)
     parser.add_argument("--validation-fraction", type=float, default=0.1)
     parser.add_argument("--stages", default="hybrid,bm25")
+    parser.add_argument("--backend", default="auto", help="reranker backend for every model (onnx: the shipped path)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
     sources = [args.data / name for name in args.sources.split(",")]
     mining = MiningConfig(validation_queries=args.validation_queries, validation_fraction=args.validation_fraction)
@@ -40,10 +44,16 @@ def main() -> None:
     held_from = [name for name, (_, h) in parts for _ in h.queries]
     first_stage = SourceFirstStages([t for _, (t, _) in parts], "hybrid", show_progress=False)
     held_texts = [[q.text for q in h.queries] for _, (_, h) in parts]
-    rerankers = {model: Reranker() if model == "default" else Reranker(model) for model in args.models}
+    rerankers = {
+        model: Reranker(None if model == "default" else model, backend=args.backend, device=args.device)
+        for model in args.models
+    }
+    figures: dict[str, dict[str, object]] = {}
     for stage in args.stages.split(","):
         validation = Validation.build(held, first_stage.search(held_texts, 100, stage), held_from)
-        print(f"{stage} top 100, first stage alone: {_row(validation.ndcg_by_source(validation.first_stage_order()))}")
+        first = validation.ndcg_by_source(validation.first_stage_order())
+        figures[stage] = {"first_stage": first}
+        print(f"{stage} top 100, first stage alone: {_row(first)}")
         for model, reranker in rerankers.items():
             weight = reranker.fusion_weight_for(stage)
             scores = [
@@ -51,8 +61,12 @@ def main() -> None:
                 for query, docs in zip(validation.queries, validation.candidates)
             ]
             fused = [fuse_scores(s, f, weight) for s, f in zip(scores, validation.first_stage)]
-            print(f"  {model}: alone {_row(validation.ndcg_by_source(scores))}")
-            print(f"  {model}: fused (w {weight}) {_row(validation.ndcg_by_source(fused))}")
+            alone, together = validation.ndcg_by_source(scores), validation.ndcg_by_source(fused)
+            figures[stage][model] = {"alone": alone, "fused": together, "weight": weight}
+            print(f"  {model}: alone {_row(alone)}")
+            print(f"  {model}: fused (w {weight}) {_row(together)}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 def _row(by_source: dict[str, float]) -> str:

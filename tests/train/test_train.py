@@ -12,6 +12,7 @@ from crossrank.errors import InvalidInputError
 from crossrank.rerank.reranker import Reranker
 from crossrank.train import MiningConfig, TrainConfig, fit
 from crossrank.train.data import load_training_set
+from crossrank.train.fit import held_out_split
 from crossrank.train.mining import FirstStage, mine_hard_negatives
 from crossrank.train.trainer import Validation
 
@@ -280,3 +281,20 @@ def test_a_capped_validation_split_is_a_seeded_sample_not_the_first_queries(anim
     assert all(p == sorted(p, key=dev.index) for p in picks)  # kept in file order
     assert any(p != dev[:3] for p in picks)  # not always the head of the file
     assert len({tuple(p) for p in picks}) > 1
+
+
+def test_a_fixed_split_seed_keeps_the_validation_queries_while_the_training_seed_varies(animals, tmp_path):
+    mining = MiningConfig(retriever="bm25", validation_split=None, validation_fraction=0.3, split_seed=5)
+    held = []
+    for seed in (1, 2):
+        fit(animals, tmp_path / f"seed{seed}", _config(seed=seed, max_steps=2), mining, export=False, **QUIET)
+        held.append(json.loads((tmp_path / f"seed{seed}" / "validation_queries.json").read_text()))
+    ((name, ids),) = held[0].items()  # one source, named after its folder
+    assert held[0] == held[1] and len(ids) >= 3 and name == animals.name
+    by_fraction = MiningConfig(validation_split=None, validation_fraction=0.3)
+    others = [
+        [q.query_id for q in h.queries]
+        for seed in range(6)
+        for _, (_, h) in held_out_split([animals], "train", by_fraction, seed)
+    ]
+    assert any(other != ids for other in others)  # the split does depend on its seed

@@ -66,6 +66,10 @@ def train(
         str, typer.Option(help="auto (bf16 where the hardware has it), fp32, bf16, fp16 (CUDA).")
     ] = "auto",
     seed: Annotated[int, typer.Option()] = 13,
+    split_seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the validation split (default: --seed); fix it to compare training seeds."),
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run saved in --out.")] = False,
     no_export: Annotated[bool, typer.Option("--no-export", help="Skip the ONNX export and its checks.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
@@ -110,6 +114,7 @@ def train(
         validation_fraction,
         validation_queries,
         pseudo_queries=pseudo_queries,
+        split_seed=split_seed,
     )
     try:
         report = fit(

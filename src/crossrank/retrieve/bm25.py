@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,6 +11,10 @@ from crossrank.errors import BackendUnavailableError
 
 
 def _require_bm25s() -> tuple[object, object]:
+    # Importing bm25s runs a JAX op when JAX is installed, and JAX then takes 75% of the GPU's memory up front:
+    # a training run beside it ran out of CUDA memory on an H100. Ask JAX to allocate on demand unless the user
+    # chose a policy.
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     try:
         import bm25s
         import Stemmer

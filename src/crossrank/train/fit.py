@@ -43,6 +43,7 @@ class MiningConfig:
     validation_queries: int = VALIDATION_CAP  # per source, at most
     validation_depth: int = 100
     pseudo_queries: int = 0  # per BEIR source: title -> body queries made from its corpus (see train.pseudo)
+    split_seed: int | None = None  # the validation split's seed; None: the training seed
 
 
 @dataclass
@@ -82,11 +83,14 @@ def fit(
     started = time.monotonic()
     out = Path(out)
     sources = [Path(data)] if isinstance(data, (str, Path)) else [Path(d) for d in data]
-    parts = held_out_split(sources, split, mining, config.seed)
+    parts = held_out_split(sources, split, mining, config.seed if mining.split_seed is None else mining.split_seed)
     train_set = TrainingSet.merge([(name, train) for name, (train, _) in parts])
     held_out = TrainingSet.merge([(name, held) for name, (_, held) in parts])
     held_from = [name for name, (_, held) in parts for _ in held.queries]  # each validation query's source
     log(f"{len(train_set.queries)} training queries, {len(held_out.queries)} validation queries")
+    out.mkdir(parents=True, exist_ok=True)
+    held_ids = {name: [q.query_id for q in held.queries] for name, (_, held) in parts}
+    (out / "validation_queries.json").write_text(json.dumps(held_ids, indent=1) + "\n")
     first_stage = SourceFirstStages([train for _, (train, _) in parts], mining.retriever, show_progress)
     mined = first_stage.mine(
         [train.queries for _, (train, _) in parts],
@@ -172,7 +176,7 @@ def _split(data: str | Path, split: str, mining: MiningConfig, seed: int) -> tup
 def export_model(best: Path, target: Path, validation: Validation, trainer: Trainer) -> dict[str, Any]:
     """Export the best checkpoint to ONNX beside its tokenizer, check it against torch (fp32, first 256 validation
     pairs; `trainer.model` holds the best weights), and measure each fast backend's nDCG@10 on the validation
-    candidates."""
+    candidates, on the CPU where those backends run (also when training used a GPU)."""
     import shutil
 
     from crossrank.rerank.export import export_onnx
@@ -192,7 +196,7 @@ def export_model(best: Path, target: Path, validation: Validation, trainer: Trai
     results: dict[str, Any] = {}
     for backend, precision in (("onnx", "fp32"), ("onnx", "int8"), ("openvino", "bf16"), ("openvino", "int8")):
         try:
-            reranker = Reranker(target, backend=backend, precision=precision)
+            reranker = Reranker(target, backend=backend, device="cpu", precision=precision)
         except CrossrankError as exc:
             results[f"{backend}-{precision}"] = {"skipped": str(exc)}
             continue

@@ -308,7 +308,13 @@ class Trainer:
             for query, docs in zip(validation.queries, validation.candidates):
                 texts = [validation.texts[d] for d in docs]
                 parts = [
-                    pair_logits(self.scored, self.encoder, [query] * len(texts[i : i + batch]), texts[i : i + batch])
+                    pair_logits(
+                        self.scored,
+                        self.encoder,
+                        [query] * len(texts[i : i + batch]),
+                        texts[i : i + batch],
+                        self.device,
+                    )
                     for i in range(0, len(texts), batch)
                 ]
                 out.append(torch.cat(parts).float().cpu().numpy() if parts else np.zeros(0, dtype=np.float32))
