@@ -34,8 +34,13 @@ def fuse_scores(
     return model_weight * minmax(model_scores) + (1.0 - model_weight) * minmax(first_stage_scores)
 
 
+def fusion_weight_grid(step: float = 0.05) -> list[float]:
+    """The model weights a fusion sweep tries: 0, step, ..., 1."""
+    return [float(w) for w in np.round(np.arange(0.0, 1.0 + step / 2, step), 2)]
+
+
 def sweep_fusion_weight(quality: Callable[[float], float], step: float = 0.05) -> tuple[float, dict[float, float]]:
     """The model weight in [0, 1] (on a grid of `step`) that maximises `quality(weight)`, measured on held-out
     data, and the whole table; a tie goes to the smallest weight."""
-    table = {float(w): float(quality(float(w))) for w in np.round(np.arange(0.0, 1.0 + step / 2, step), 2)}
+    table = {w: float(quality(w)) for w in fusion_weight_grid(step)}
     return max(table, key=lambda w: table[w]), table

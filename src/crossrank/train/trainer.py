@@ -133,16 +133,16 @@ class Validation:
         """The model weight of the fused score with the best nDCG@10 among weights that lower no source below its
         first-stage nDCG@10 (a default should not buy one domain's gain with another's loss; w = 0 always
         qualifies), and per weight on a 0.05 grid, the mean nDCG@10 and the smallest gain of any source."""
-        from crossrank.rerank.fusion import fuse_scores
+        from crossrank.rerank.fusion import fuse_scores, fusion_weight_grid
 
         table: dict[float, dict[str, float]] = {}
         baseline: dict[str, float] = {}
-        for weight in np.round(np.arange(0.0, 1.0 + 1e-9, 0.05), 2):
-            fused = [fuse_scores(m, f, float(weight)) for m, f in zip(model_scores, self.first_stage)]
+        for weight in fusion_weight_grid():
+            fused = [fuse_scores(m, f, weight) for m, f in zip(model_scores, self.first_stage)]
             by_source = self.ndcg_by_source(fused)
             baseline = baseline or by_source  # weight 0: the first-stage scores alone, ties broken as fusion does
             worst = min(value - baseline[source] for source, value in by_source.items())
-            table[float(weight)] = {"ndcg@10": float(np.mean(list(by_source.values()))), "worst_gain": worst}
+            table[weight] = {"ndcg@10": float(np.mean(list(by_source.values()))), "worst_gain": worst}
         allowed = [w for w, row in table.items() if row["worst_gain"] >= 0.0]
         return max(allowed, key=lambda w: table[w]["ndcg@10"]), table  # max keeps the first (smallest) of ties
 
