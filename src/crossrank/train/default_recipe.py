@@ -56,11 +56,27 @@ class Candidates:
         self.first_stage = scores
 
 
+def validation_query_ids(data: Path) -> dict[str, list[str]]:
+    """The queries this recipe holds out to pick its checkpoint and fusion weight: 150 SciFact train queries
+    and 150 NFCorpus dev queries (seed 7); every other judged SciFact train query is trained on."""
+    held_out, _, nfcorpus = _split_queries(data)
+    return {"scifact": held_out, "nfcorpus": nfcorpus}
+
+
+def _split_queries(data: Path) -> tuple[list[str], list[str], list[str]]:
+    """(SciFact held-out ids, SciFact training ids in training order, NFCorpus validation ids)."""
+    rng = random.Random(7)
+    scifact = load_beir(data / "scifact", "train").judged_query_ids
+    rng.shuffle(scifact)
+    nfcorpus = rng.sample(load_beir(data / "nfcorpus", "dev").judged_query_ids, VALIDATION_NFCORPUS)
+    return sorted(scifact[:HELD_OUT_SCIFACT]), scifact[HELD_OUT_SCIFACT:], sorted(nfcorpus)
+
+
 def _prepare(data: Path, cache: Path) -> tuple[list[TrainingQuery], list[Candidates]]:
     if cache.is_file():
         with cache.open("rb") as handle:
             return pickle.load(handle)
-    rng = random.Random(7)
+    scifact_held_out, scifact_training, nfcorpus_validation = _split_queries(data)
     dense_model = base_model_path("all-MiniLM-L6-v2")
     training: list[TrainingQuery] = []
     validation: list[Candidates] = []
@@ -70,15 +86,10 @@ def _prepare(data: Path, cache: Path) -> tuple[list[TrainingQuery], list[Candida
         texts = [train.corpus[d].content for d in doc_ids]
         bm25 = BM25Index(texts)
         dense = DenseIndex(dense_model, texts, show_progress=True)
-        query_ids = train.judged_query_ids
         if name == "scifact":
-            rng.shuffle(query_ids)
-            held_out, query_ids = query_ids[:HELD_OUT_SCIFACT], query_ids[HELD_OUT_SCIFACT:]
-            val_set, val_ids = train, sorted(held_out)
+            query_ids, val_set, val_ids = scifact_training, train, scifact_held_out
         else:
-            dev = load_beir(data / name, "dev")
-            val_ids = sorted(rng.sample(dev.judged_query_ids, VALIDATION_NFCORPUS))
-            val_set = dev
+            query_ids, val_set, val_ids = train.judged_query_ids, load_beir(data / name, "dev"), nfcorpus_validation
         query_texts = [train.queries[q] for q in query_ids]
         bm25_top, _ = bm25.search(query_texts, 50)
         dense_top, _ = dense.search(query_texts, 50)
