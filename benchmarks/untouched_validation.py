@@ -1,11 +1,11 @@
-"""Score models on validation queries that neither the shipped default's recipe nor a `crossrank train` split used.
+"""Score models on queries that neither the shipped default's recipe nor a `crossrank train` split trained on.
 
 `benchmarks/train_validation.py` scores on a `crossrank train` run's own held-out queries, but the shipped model
 was trained on most of those SciFact queries, and picked its checkpoint on 150 NFCorpus dev queries of which many
-are in that run's sample too: both flatter the shipped model. This script keeps only queries untouched by both:
-SciFact train queries that both held out (trained on by neither), and NFCorpus dev queries in neither's validation
-sample. Each source is searched in its own corpus (hybrid top 100); nDCG@10 alone and fused at each model's own
-hybrid weight. Small sets (tens of queries): read differences under ~0.02 as noise.
+are in that run's sample too: both flatter the shipped model. This script keeps SciFact train queries that both
+held out (trained on by neither; both validated on them) and NFCorpus dev queries in neither's validation sample
+(untouched by both). Each source is searched in its own corpus (hybrid top 100); nDCG@10 alone and fused at each
+model's own hybrid weight. Small sets (tens of queries): read differences under ~0.02 as noise.
 
     python benchmarks/untouched_validation.py --data ../shared/datasets default runs/v12/model \\
         --validation-queries 150 --validation-fraction 0.2 --seed 13
@@ -26,8 +26,9 @@ from crossrank.train.mining import SourceFirstStages
 from crossrank.train.trainer import Validation
 
 
-def untouched_queries(data: Path, mining: MiningConfig, seed: int) -> dict[str, TrainingSet]:
-    """Per source, the judged queries that neither the shipped recipe nor the `crossrank train` split used."""
+def comparison_queries(data: Path, mining: MiningConfig, seed: int) -> dict[str, TrainingSet]:
+    """Per source, the judged queries neither the shipped recipe nor the `crossrank train` split trained on (SciFact:
+    held out by both) or, for NFCorpus, validated on."""
     shipped = validation_query_ids(data)
     parts = dict(held_out_split([data / "scifact", data / "nfcorpus"], "train", mining, seed))
     run_held = {name: {q.query_id for q in held.queries} for name, (_, held) in parts.items()}
@@ -55,12 +56,12 @@ def main() -> None:
     mining = MiningConfig(validation_queries=args.validation_queries, validation_fraction=args.validation_fraction)
     rerankers = {model: Reranker(None if model == "default" else model) for model in args.models}
     figures: dict[str, dict[str, object]] = {}
-    for source, held in untouched_queries(args.data, mining, args.seed).items():
+    for source, held in comparison_queries(args.data, mining, args.seed).items():
         stage = SourceFirstStages([held], "hybrid", show_progress=False)
         validation = Validation.build(held, stage.search([[q.text for q in held.queries]], 100, "hybrid"))
         first = validation.ndcg(validation.first_stage_order())
         figures[source] = {"queries": len(held.queries), "hybrid": first}
-        print(f"{source}: {len(held.queries)} untouched queries; hybrid top 100 alone {first:.4f}")
+        print(f"{source}: {len(held.queries)} queries; hybrid top 100 alone {first:.4f}")
         for model, reranker in rerankers.items():
             scores = [
                 reranker.predict([(query, validation.texts[d]) for d in docs], raw=True)
