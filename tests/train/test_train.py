@@ -70,8 +70,11 @@ def test_an_interrupted_run_resumes_to_the_same_weights(animals, tmp_path, ema):
             on_step=interrupt,
             **QUIET,
         )
+    before = {f.name: f.read_bytes() for f in (tmp_path / "cut").iterdir() if f.is_file()}
     with pytest.raises(InvalidInputError, match="--resume"):
-        fit(animals, tmp_path / "cut", _config(eval_every=2, patience=10, ema=ema), mining, export=False, **QUIET)
+        other_split = MiningConfig(retriever="bm25", validation_split=None, validation_fraction=0.3, split_seed=99)
+        fit(animals, tmp_path / "cut", _config(eval_every=2, patience=10, ema=ema), other_split, export=False, **QUIET)
+    assert {f.name: f.read_bytes() for f in (tmp_path / "cut").iterdir() if f.is_file()} == before  # nothing written
     with pytest.raises(InvalidInputError, match="group_size"):
         config = _config(eval_every=2, patience=10, group_size=3, ema=ema)
         fit(animals, tmp_path / "cut", config, mining, resume=True, **QUIET)

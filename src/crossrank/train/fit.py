@@ -20,7 +20,7 @@ from crossrank.errors import CrossrankError
 from crossrank.train.data import VALIDATION_CAP, TrainingSet, has_split, load_training_set
 from crossrank.train.mining import MinedQuery, SourceFirstStages
 from crossrank.train.pseudo import append_pseudo_queries, title_queries
-from crossrank.train.trainer import TrainConfig, Trainer, Validation
+from crossrank.train.trainer import TrainConfig, Trainer, Validation, check_run_folder
 
 PARITY_TOLERANCE = 1e-3  # max |logit| difference between the ONNX export and torch, both fp32
 PARITY_PAIRS = 256
@@ -83,6 +83,7 @@ def fit(
     started = time.monotonic()
     out = Path(out)
     sources = [Path(data)] if isinstance(data, (str, Path)) else [Path(d) for d in data]
+    check_run_folder(out, resume)  # before minutes of mining, and before anything in `out` is written
     parts = held_out_split(sources, split, mining, config.seed if mining.split_seed is None else mining.split_seed)
     train_set = TrainingSet.merge([(name, train) for name, (train, _) in parts])
     held_out = TrainingSet.merge([(name, held) for name, (_, held) in parts])

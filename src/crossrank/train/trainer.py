@@ -202,9 +202,8 @@ class Trainer:
 
     # ---- the loop -------------------------------------------------------------------------------------
     def run(self, resume: bool = False) -> TrainState:
+        check_run_folder(self.out, resume)
         checkpoint = self.out / CHECKPOINT
-        if checkpoint.is_file() and not resume:
-            raise InvalidInputError(f"{self.out} already holds a run; pass --resume to continue it or pick a new --out")
         self.out.mkdir(parents=True, exist_ok=True)
         if checkpoint.is_file():
             self._load_checkpoint(checkpoint)
@@ -393,6 +392,12 @@ class Trainer:
         self.rng.setstate(payload["rng"])
         np.random.set_state(payload["numpy_rng"])
         torch.set_rng_state(payload["torch_rng"])
+
+
+def check_run_folder(out: Path, resume: bool) -> None:
+    """Refuse to start a new run in a folder that holds one (its checkpoint would be overwritten)."""
+    if (Path(out) / CHECKPOINT).is_file() and not resume:
+        raise InvalidInputError(f"{out} already holds a run; pass --resume to continue it or pick a new --out")
 
 
 @contextlib.contextmanager
