@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,18 +56,23 @@ def main() -> None:
         figures[stage] = {"first_stage": first}
         print(f"{stage} top 100, first stage alone: {_row(first)}")
         for model, reranker in rerankers.items():
-            weight = reranker.fusion_weight_for(stage)
-            scores = [
-                reranker.predict([(query, validation.texts[d]) for d in docs], raw=True)
-                for query, docs in zip(validation.queries, validation.candidates)
-            ]
-            fused = [fuse_scores(s, f, weight) for s, f in zip(scores, validation.first_stage)]
-            alone, together = validation.ndcg_by_source(scores), validation.ndcg_by_source(fused)
-            figures[stage][model] = {"alone": alone, "fused": together, "weight": weight}
-            print(f"  {model}: alone {_row(alone)}")
-            print(f"  {model}: fused (w {weight}) {_row(together)}")
+            figures[stage][model] = result = score_model(reranker, validation, stage)
+            print(f"  {model}: alone {_row(result['alone'])}")
+            print(f"  {model}: fused (w {result['weight']}) {_row(result['fused'])}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def score_model(reranker: Reranker, validation: Validation, stage: str) -> dict[str, Any]:
+    """A model's nDCG@10 per source over the validation candidates: alone, and fused with the first stage at the
+    model's own weight for `stage`."""
+    weight = reranker.fusion_weight_for(stage)
+    scores = [
+        reranker.predict([(query, validation.texts[d]) for d in docs], raw=True)
+        for query, docs in zip(validation.queries, validation.candidates)
+    ]
+    fused = [fuse_scores(s, f, weight) for s, f in zip(scores, validation.first_stage)]
+    return {"alone": validation.ndcg_by_source(scores), "fused": validation.ndcg_by_source(fused), "weight": weight}
 
 
 def _row(by_source: dict[str, float]) -> str:

@@ -17,7 +17,8 @@ import argparse
 import json
 from pathlib import Path
 
-from crossrank.rerank.fusion import fuse_scores
+from train_validation import score_model  # beside this script
+
 from crossrank.rerank.reranker import Reranker
 from crossrank.train.data import TrainingSet, load_training_set
 from crossrank.train.default_recipe import validation_query_ids
@@ -63,15 +64,10 @@ def main() -> None:
         figures[source] = {"queries": len(held.queries), "hybrid": first}
         print(f"{source}: {len(held.queries)} queries; hybrid top 100 alone {first:.4f}")
         for model, reranker in rerankers.items():
-            scores = [
-                reranker.predict([(query, validation.texts[d]) for d in docs], raw=True)
-                for query, docs in zip(validation.queries, validation.candidates)
-            ]
-            weight = reranker.fusion_weight_for("hybrid")
-            fused = [fuse_scores(s, f, weight) for s, f in zip(scores, validation.first_stage)]
-            alone, together = validation.ndcg(scores), validation.ndcg(fused)
-            figures[source][model] = {"alone": alone, "fused": together, "weight": weight}
-            print(f"  {model}: alone {alone:.4f}, fused (w {weight}) {together:.4f}")
+            result = score_model(reranker, validation, "hybrid")
+            alone, together = result["alone"][""], result["fused"][""]  # one source: unnamed
+            figures[source][model] = {"alone": alone, "fused": together, "weight": result["weight"]}
+            print(f"  {model}: alone {alone:.4f}, fused (w {result['weight']}) {together:.4f}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
