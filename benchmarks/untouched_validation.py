@@ -4,8 +4,9 @@
 was trained on most of those SciFact queries, and picked its checkpoint on 150 NFCorpus dev queries of which many
 are in that run's sample too: both flatter the shipped model. This script keeps SciFact train queries that both
 held out (trained on by neither; both validated on them) and NFCorpus dev queries in neither's validation sample
-(untouched by both). Each source is searched in its own corpus (hybrid top 100); nDCG@10 alone and fused at each
-model's own hybrid weight. Small sets (tens of queries): read differences under ~0.02 as noise.
+(untouched by both). Each source is searched in its own corpus (each of `--stages`' top 100; hybrid by default);
+nDCG@10 alone and fused at each model's own weight for that stage. Small sets (tens of queries): read differences
+under ~0.02 as noise.
 
     python benchmarks/untouched_validation.py --data ../shared/datasets default runs/v12/model \\
         --validation-queries 150 --validation-fraction 0.2 --seed 13
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from train_validation import score_model  # beside this script
 
@@ -52,24 +54,33 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13, help="the crossrank train run's split seed")
     parser.add_argument("--validation-queries", type=int, default=200)
     parser.add_argument("--validation-fraction", type=float, default=0.1)
+    parser.add_argument("--stages", default="hybrid", help="first stages whose top 100 are reranked: hybrid,bm25,dense")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
     mining = MiningConfig(validation_queries=args.validation_queries, validation_fraction=args.validation_fraction)
     rerankers = {model: Reranker(None if model == "default" else model) for model in args.models}
-    figures: dict[str, dict[str, object]] = {}
+    figures: dict[str, dict[str, Any]] = {}
     for source, held in comparison_queries(args.data, mining, args.seed).items():
-        stage = SourceFirstStages([held], "hybrid", show_progress=False)
-        validation = Validation.build(held, stage.search([[q.text for q in held.queries]], 100, "hybrid"))
-        first = validation.ndcg(validation.first_stage_order())
-        figures[source] = {"queries": len(held.queries), "hybrid": first}
-        print(f"{source}: {len(held.queries)} queries; hybrid top 100 alone {first:.4f}")
-        for model, reranker in rerankers.items():
-            result = score_model(reranker, validation, "hybrid")
-            alone, together = result["alone"][""], result["fused"][""]  # one source: unnamed
-            figures[source][model] = {"alone": alone, "fused": together, "weight": result["weight"]}
-            print(f"  {model}: alone {alone:.4f}, fused (w {result['weight']}) {together:.4f}")
+        first_stage = SourceFirstStages([held], "hybrid", show_progress=False)
+        for stage in args.stages.split(","):
+            ranked = first_stage.search([[q.text for q in held.queries]], 100, stage)
+            figures[f"{source}/{stage}"] = row = _score_models(Validation.build(held, ranked), rerankers, stage)
+            print(f"{source}: {row['queries']} queries; {stage} top 100 alone {row['first_stage']:.4f}")
+            for model in rerankers:
+                alone, fused, weight = row[model]["alone"], row[model]["fused"], row[model]["weight"]
+                print(f"  {model}: alone {alone:.4f}, fused (w {weight}) {fused:.4f}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def _score_models(validation: Validation, rerankers: dict[str, Reranker], stage: str) -> dict[str, Any]:
+    """The first stage's nDCG@10 and each model's, alone and fused at its own weight for `stage`."""
+    figures: dict[str, Any] = {"queries": len(validation.query_ids), "first_stage": validation.first_stage_ndcg()}
+    for model, reranker in rerankers.items():
+        result = score_model(reranker, validation, stage)
+        alone, fused = result["alone"][""], result["fused"][""]  # one source: unnamed
+        figures[model] = {"alone": round(alone, 4), "fused": round(fused, 4), "weight": result["weight"]}
+    return figures
 
 
 if __name__ == "__main__":

@@ -239,7 +239,7 @@ def test_union_mines_each_retrievers_own_top_and_a_hybrid_index_serves_every_sta
     (bm25,), (dense,), (both,) = (union.search(query, 4, stage) for stage in ("bm25", "dense", "union"))
     expected = [d for d, _ in bm25] + [d for d, _ in dense if d not in {b for b, _ in bm25}]
     assert [d for d, _ in both] == expected and len(set(expected)) == len(expected)
-    assert union.stages == ["bm25", "dense", "hybrid"] and union.validation_stage == "hybrid"
+    assert union.stages == ["bm25", "dense", "hybrid"] and MiningConfig("union").validation_stage() == "hybrid"
     assert union.search(query, 4, "hybrid") == FirstStage(data.texts, "hybrid", show_progress=False).search(query, 4)
     with pytest.raises(ValueError, match="cannot search by dense"):
         FirstStage(data.texts, "bm25", show_progress=False).search(query, 4, "dense")
@@ -301,3 +301,35 @@ def test_a_fixed_split_seed_keeps_the_validation_queries_while_the_training_seed
         for _, (_, h) in held_out_split([animals], "train", by_fraction, seed)
     ]
     assert any(other != ids for other in others)  # the split does depend on its seed
+
+
+def test_validation_ranks_the_chosen_first_stages_candidates_and_resume_keeps_them(animals, tmp_path):
+    import torch
+
+    mining = MiningConfig(retriever="hybrid", validation_retriever="bm25")
+    report = fit(animals, tmp_path / "run", _config(max_steps=2, eval_every=1), mining, export=False, **QUIET)
+    ((name, (train, held)),) = held_out_split([animals], "train", mining, TrainConfig().seed)
+    texts, sources = [q.text for q in held.queries], [name] * len(held.queries)
+    expected = {
+        stage: Validation.build(held, FirstStage(train.texts, stage, show_progress=False).search(texts, 100), sources)
+        for stage in ("bm25", "hybrid")
+    }
+    assert expected["bm25"].digest() != expected["hybrid"].digest()  # the two stages rank the held-out set apart
+    saved = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)["validation"]
+    assert saved == expected["bm25"].digest()
+    assert report.first_stage_ndcg == pytest.approx(expected["bm25"].first_stage_ndcg())
+    with pytest.raises(InvalidInputError, match="validation candidates"):
+        fit(animals, tmp_path / "run", _config(max_steps=2, eval_every=1), MiningConfig("hybrid"), resume=True, **QUIET)
+
+
+@pytest.mark.parametrize(
+    ("retriever", "stage", "message"),
+    [("bm25", "dense", "needs --retriever dense, hybrid or union"), ("union", "rrf", "must be one of")],
+)
+def test_a_validation_retriever_the_index_cannot_serve_is_refused_before_anything_is_written(
+    animals, tmp_path, retriever, stage, message
+):
+    mining = MiningConfig(retriever=retriever, validation_retriever=stage)
+    with pytest.raises(InvalidInputError, match=message):
+        fit(animals, tmp_path / "run", _config(), mining, **QUIET)
+    assert not (tmp_path / "run").exists()

@@ -40,6 +40,13 @@ def train(
             "BM25's and dense's own top N each; validation on hybrid).",
         ),
     ] = "hybrid",
+    validation_retriever: Annotated[
+        str | None,
+        typer.Option(
+            help="Validate (pick the checkpoint) on this first stage's top 100: bm25, dense or hybrid; the one your "
+            "application reranks. Default: --retriever's (hybrid for union).",
+        ),
+    ] = None,
     skip_top: Annotated[int, typer.Option(min=0, help="Ignore the first N retrieved (likely unjudged positives).")] = 0,
     depth: Annotated[int, typer.Option(min=1, help="Mine negatives from the top N.")] = 50,
     max_similarity_ratio: Annotated[
@@ -115,6 +122,7 @@ def train(
         validation_queries,
         pseudo_queries=pseudo_queries,
         split_seed=split_seed,
+        validation_retriever=validation_retriever,
     )
     try:
         report = fit(

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from crossrank.errors import CrossrankError
+from crossrank.errors import CrossrankError, InvalidInputError
 from crossrank.train.data import VALIDATION_CAP, TrainingSet, has_split, load_training_set
-from crossrank.train.mining import MinedQuery, SourceFirstStages
+from crossrank.train.mining import STAGES, MinedQuery, SourceFirstStages, stages_of
 from crossrank.train.pseudo import append_pseudo_queries, title_queries
 from crossrank.train.trainer import TrainConfig, Trainer, Validation, check_run_folder
 
@@ -44,6 +44,18 @@ class MiningConfig:
     validation_depth: int = 100
     pseudo_queries: int = 0  # per BEIR source: title -> body queries made from its corpus (see train.pseudo)
     split_seed: int | None = None  # the validation split's seed; None: the training seed
+    validation_retriever: str | None = None  # whose top N validation ranks; None: the retriever's (union: hybrid)
+
+    def validation_stage(self) -> str:
+        """The first stage whose candidates validation ranks; refuses one the mining index does not hold."""
+        stage = self.validation_retriever or ("hybrid" if self.retriever == "union" else self.retriever)
+        if stage not in STAGES:
+            raise InvalidInputError(f"--validation-retriever must be one of {', '.join(STAGES)}, not {stage!r}")
+        if stage not in stages_of(self.retriever):
+            raise InvalidInputError(
+                f"--validation-retriever {stage} needs --retriever {stage}, hybrid or union, not {self.retriever}"
+            )
+        return stage
 
 
 @dataclass
@@ -80,6 +92,7 @@ def fit(
     trained on together, each validated on its own held-out queries); the model lands in `out/model`."""
     config, mining = config or TrainConfig(), mining or MiningConfig()
     config.check()
+    validation_stage = mining.validation_stage()
     started = time.monotonic()
     out = Path(out)
     sources = [Path(data)] if isinstance(data, (str, Path)) else [Path(d) for d in data]
@@ -107,7 +120,7 @@ def fit(
         ranked = first_stage.search(held_texts, mining.validation_depth, stage)
         return Validation.build(held_out, ranked, held_from)
 
-    validation = validation_on(first_stage.validation_stage)
+    validation = validation_on(validation_stage)
     trainer = Trainer(config, train_set, mined, validation, out, show_progress=show_progress, log=log, on_step=on_step)
     state = trainer.run(resume=resume)
     report = FitReport(
@@ -122,10 +135,10 @@ def fit(
     )
     if export:
         trainer.load_weights(out / "best")  # the best checkpoint, once, for the fusion choice and the parity check
-        stages = {s: validation if s == first_stage.validation_stage else validation_on(s) for s in first_stage.stages}
+        stages = {s: validation if s == validation_stage else validation_on(s) for s in first_stage.stages}
         scores = {stage: trainer.score_validation(candidates) for stage, candidates in stages.items()}
         report.fusion = choose_fusion_weights(out / "best", stages, scores)
-        report.calibration = fit_calibration(out / "best", validation, scores[first_stage.validation_stage])
+        report.calibration = fit_calibration(out / "best", validation, scores[validation_stage])
         report.export = export_model(out / "best", out / "model", validation, trainer)
     (out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     return report

@@ -57,6 +57,11 @@ RETRIEVERS = ("bm25", "dense", "hybrid", "union")
 STAGES = ("bm25", "dense", "hybrid")  # what the pipeline's stage 1 can be: each gets its own fusion weight
 
 
+def stages_of(method: str) -> list[str]:
+    """The pipeline stages a `method` index can stand in for (hybrid and union hold both BM25 and dense)."""
+    return [method] if method in ("bm25", "dense") else list(STAGES)
+
+
 class FirstStage:
     """The project's first-stage retrievers over a training corpus held in memory: BM25, dense, hybrid (RRF), or
     union (each of BM25's and dense's own top N, for mining).
@@ -86,12 +91,7 @@ class FirstStage:
     @property
     def stages(self) -> list[str]:
         """The pipeline stages this index can stand in for (hybrid and union hold both BM25 and dense)."""
-        return [self.method] if self.method in ("bm25", "dense") else list(STAGES)
-
-    @property
-    def validation_stage(self) -> str:
-        """The stage whose candidates validation ranks: the retriever itself, or hybrid for union."""
-        return "hybrid" if self.method == "union" else self.method
+        return stages_of(self.method)
 
     def search(self, queries: Sequence[str], depth: int, method: str | None = None) -> list[list[tuple[int, float]]]:
         """Per query, (corpus index, ranking score) of the top `depth`, best first, by `method` (default: this
@@ -157,7 +157,7 @@ class SourceFirstStages:
     def __init__(self, parts: Sequence[TrainingSet], method: str = "hybrid", show_progress: bool = True):
         self.offsets = [sum(len(p.texts) for p in parts[:i]) for i in range(len(parts))]
         self.parts = [FirstStage(p.texts, method, show_progress=show_progress) for p in parts]
-        self.stages, self.validation_stage = self.parts[0].stages, self.parts[0].validation_stage
+        self.stages = self.parts[0].stages
 
     def mine(self, queries: Sequence[Sequence[JudgedQuery]], **options: Any) -> list[MinedQuery]:
         """`mine_hard_negatives` on each source's queries (one sequence per source), indices shifted to merged."""

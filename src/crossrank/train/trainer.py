@@ -122,6 +122,12 @@ class Validation:
             out[source] = evaluate_run({self.query_ids[i]: self.qrels[self.query_ids[i]] for i in rows}, run)["ndcg@10"]
         return out
 
+    def digest(self) -> str:
+        """Digest of the held-out queries and their candidates: a resumed run must validate on the same."""
+        import hashlib
+
+        return hashlib.sha256(repr((self.query_ids, self.candidates, self.sources)).encode()).hexdigest()
+
     def first_stage_order(self) -> list[list[float]]:
         """Scores that keep each candidate list in its first-stage order."""
         return [[-float(rank) for rank in range(len(docs))] for docs in self.candidates]
@@ -352,6 +358,7 @@ class Trainer:
             "state": asdict(self.state),
             "config": asdict(self.config),
             "data": self._data_digest,
+            "validation": self.validation.digest(),
             "rng": self.rng.getstate(),
             "numpy_rng": np.random.get_state(),
             "torch_rng": torch.get_rng_state(),
@@ -381,6 +388,11 @@ class Trainer:
             raise InvalidInputError(
                 f"--resume with other training data than the run in {self.out} "
                 "(other sources, mining options or --pseudo-queries)"
+            )
+        if payload.get("validation", self.validation.digest()) != self.validation.digest():
+            raise InvalidInputError(
+                f"--resume with other validation candidates than the run in {self.out} "
+                "(other --validation-* options or first stage): its best checkpoint was chosen on those"
             )
         self.model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
