@@ -8,6 +8,8 @@
 #
 # Writes RESULTS/seedN/ (crossrank train run folders), RESULTS/seedN.log and RESULTS/validation.json.
 # EXTRA_MODELS: more model folders to score beside them; VALIDATE=0: train only; TRAIN=0: score existing runs.
+# EXTRA_ARGS: crossrank train options that override the recipe's (the last of a repeated option wins), e.g.
+#   EXTRA_ARGS="--base all-MiniLM-L6-v2 --lr 5e-5 --validation-retriever bm25"
 set -u
 DATA=${1:-../shared/datasets}
 RESULTS=${2:-runs/seeds}
@@ -17,6 +19,7 @@ PYTHON=${PYTHON:-python3}
 TRAIN=${TRAIN:-1}
 VALIDATE=${VALIDATE:-1}
 EXTRA_MODELS=${EXTRA_MODELS:-}
+read -r -a EXTRA <<<"${EXTRA_ARGS:-}"
 RECIPE=(--base splade-tiny --lr 3e-4 --max-steps 600 --eval-every 100 --pseudo-queries 1500 --retriever union
   --depth 50 --max-similarity-ratio 10 --validation-queries 150 --validation-fraction 0.2 --patience 8 --ema 0.99
   --split-seed 13)
@@ -25,7 +28,7 @@ started=$(date +%s)
 for seed in $SEEDS; do
   [ "$TRAIN" = 1 ] || break
   timeout "$TRAIN_TIMEOUT" "$PYTHON" -m crossrank train "$DATA/scifact" "$DATA/nfcorpus" --out "$RESULTS/seed$seed" \
-    "${RECIPE[@]}" --seed "$seed" --quiet >"$RESULTS/seed$seed.log" 2>&1 &
+    "${RECIPE[@]}" --seed "$seed" "${EXTRA[@]}" --quiet >"$RESULTS/seed$seed.log" 2>&1 &
 done
 wait
 echo "training: $(($(date +%s) - started)) s for seeds $SEEDS"
