@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from crossrank.errors import InvalidInputError
@@ -239,7 +240,7 @@ def test_union_mines_each_retrievers_own_top_and_a_hybrid_index_serves_every_sta
     (bm25,), (dense,), (both,) = (union.search(query, 4, stage) for stage in ("bm25", "dense", "union"))
     expected = [d for d, _ in bm25] + [d for d, _ in dense if d not in {b for b, _ in bm25}]
     assert [d for d, _ in both] == expected and len(set(expected)) == len(expected)
-    assert union.stages == ["bm25", "dense", "hybrid"] and MiningConfig("union").validation_stage() == "hybrid"
+    assert union.stages == ["bm25", "dense", "hybrid"] and MiningConfig("union").validation_stages() == ["hybrid"]
     assert union.search(query, 4, "hybrid") == FirstStage(data.texts, "hybrid", show_progress=False).search(query, 4)
     with pytest.raises(ValueError, match="cannot search by dense"):
         FirstStage(data.texts, "bm25", show_progress=False).search(query, 4, "dense")
@@ -322,9 +323,26 @@ def test_validation_ranks_the_chosen_first_stages_candidates_and_resume_keeps_th
         fit(animals, tmp_path / "run", _config(max_steps=2, eval_every=1), MiningConfig("hybrid"), resume=True, **QUIET)
 
 
+def test_validation_on_several_first_stages_is_the_mean_of_each_source_and_stage(animals, tmp_path):
+    import torch
+
+    mining = MiningConfig(retriever="union", validation_retriever="bm25,hybrid")
+    report = fit(animals, tmp_path / "run", _config(max_steps=2, eval_every=1), mining, export=False, **QUIET)
+    ((name, (train, held)),) = held_out_split([animals], "train", mining, TrainConfig().seed)
+    texts, sources = [q.text for q in held.queries], [name] * len(held.queries)
+    index = FirstStage(train.texts, "union", show_progress=False)
+    each = {s: Validation.build(held, index.search(texts, 100, s), sources) for s in ("bm25", "hybrid")}
+    combined = Validation.combine(each)
+    saved = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)["validation"]
+    assert saved == combined.digest()
+    assert report.first_stage_ndcg == pytest.approx(np.mean([v.first_stage_ndcg() for v in each.values()]))
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert {f"val_ndcg@10/{name}/bm25", f"val_ndcg@10/{name}/hybrid"} <= set(history[-1])
+
+
 @pytest.mark.parametrize(
     ("retriever", "stage", "message"),
-    [("bm25", "dense", "needs --retriever dense, hybrid or union"), ("union", "rrf", "must be one of")],
+    [("bm25", "dense", "needs --retriever dense, hybrid or union"), ("union", "bm25,rrf", "takes bm25, dense, hybrid")],
 )
 def test_a_validation_retriever_the_index_cannot_serve_is_refused_before_anything_is_written(
     animals, tmp_path, retriever, stage, message

@@ -43,8 +43,8 @@ def train(
     validation_retriever: Annotated[
         str | None,
         typer.Option(
-            help="Validate (pick the checkpoint) on this first stage's top 100: bm25, dense or hybrid; the one your "
-            "application reranks. Default: --retriever's (hybrid for union).",
+            help="Validate (pick the checkpoint) on this first stage's top 100: bm25, dense or hybrid, the one your "
+            "application reranks, or several comma-separated (the mean). Default: --retriever's (hybrid for union).",
         ),
     ] = None,
     skip_top: Annotated[int, typer.Option(min=0, help="Ignore the first N retrieved (likely unjudged positives).")] = 0,

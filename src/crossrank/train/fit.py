@@ -44,18 +44,21 @@ class MiningConfig:
     validation_depth: int = 100
     pseudo_queries: int = 0  # per BEIR source: title -> body queries made from its corpus (see train.pseudo)
     split_seed: int | None = None  # the validation split's seed; None: the training seed
-    validation_retriever: str | None = None  # whose top N validation ranks; None: the retriever's (union: hybrid)
+    validation_retriever: str | None = None  # whose top N validation ranks, comma-separated for several (the mean);
+    # None: the retriever's own (hybrid for union)
 
-    def validation_stage(self) -> str:
-        """The first stage whose candidates validation ranks; refuses one the mining index does not hold."""
-        stage = self.validation_retriever or ("hybrid" if self.retriever == "union" else self.retriever)
-        if stage not in STAGES:
-            raise InvalidInputError(f"--validation-retriever must be one of {', '.join(STAGES)}, not {stage!r}")
-        if stage not in stages_of(self.retriever):
-            raise InvalidInputError(
-                f"--validation-retriever {stage} needs --retriever {stage}, hybrid or union, not {self.retriever}"
-            )
-        return stage
+    def validation_stages(self) -> list[str]:
+        """The first stages whose candidates validation ranks; refuses one the mining index does not hold."""
+        wanted = self.validation_retriever or ("hybrid" if self.retriever == "union" else self.retriever)
+        stages = list(dict.fromkeys(stage.strip() for stage in wanted.split(",")))
+        for stage in stages:
+            if stage not in STAGES:
+                raise InvalidInputError(f"--validation-retriever takes {', '.join(STAGES)}, not {stage!r}")
+            if stage not in stages_of(self.retriever):
+                raise InvalidInputError(
+                    f"--validation-retriever {stage} needs --retriever {stage}, hybrid or union, not {self.retriever}"
+                )
+        return stages
 
 
 @dataclass
@@ -92,7 +95,7 @@ def fit(
     trained on together, each validated on its own held-out queries); the model lands in `out/model`."""
     config, mining = config or TrainConfig(), mining or MiningConfig()
     config.check()
-    validation_stage = mining.validation_stage()
+    validation_stages = mining.validation_stages()
     started = time.monotonic()
     out = Path(out)
     sources = [Path(data)] if isinstance(data, (str, Path)) else [Path(d) for d in data]
@@ -120,7 +123,8 @@ def fit(
         ranked = first_stage.search(held_texts, mining.validation_depth, stage)
         return Validation.build(held_out, ranked, held_from)
 
-    validation = validation_on(validation_stage)
+    by_stage = {stage: validation_on(stage) for stage in validation_stages}
+    validation = Validation.combine(by_stage)
     trainer = Trainer(config, train_set, mined, validation, out, show_progress=show_progress, log=log, on_step=on_step)
     state = trainer.run(resume=resume)
     report = FitReport(
@@ -135,10 +139,11 @@ def fit(
     )
     if export:
         trainer.load_weights(out / "best")  # the best checkpoint, once, for the fusion choice and the parity check
-        stages = {s: validation if s == validation_stage else validation_on(s) for s in first_stage.stages}
+        stages = {s: by_stage[s] if s in by_stage else validation_on(s) for s in first_stage.stages}
         scores = {stage: trainer.score_validation(candidates) for stage, candidates in stages.items()}
         report.fusion = choose_fusion_weights(out / "best", stages, scores)
-        report.calibration = fit_calibration(out / "best", validation, scores[validation_stage])
+        in_validation_order = [row for stage in by_stage for row in scores[stage]]
+        report.calibration = fit_calibration(out / "best", validation, in_validation_order)
         report.export = export_model(out / "best", out / "model", validation, trainer)
     (out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     return report

@@ -103,6 +103,25 @@ class Validation:
             list(sources),
         )
 
+    @classmethod
+    def combine(cls, by_stage: dict[str, Validation]) -> Validation:
+        """One validation over several first stages' candidates of the same queries: each (source, stage) is a
+        group of its own (`scifact/bm25`), so nDCG@10 is the mean over sources and stages. One stage: unchanged."""
+        if len(by_stage) == 1:
+            return next(iter(by_stage.values()))
+        first = next(iter(by_stage.values()))
+        rows = [(stage, v, i) for stage, v in by_stage.items() for i in range(len(v.query_ids))]
+        return cls(
+            [v.queries[i] for _, v, i in rows],
+            [v.query_ids[i] for _, v, i in rows],
+            [v.candidates[i] for _, v, i in rows],
+            first.qrels,
+            first.doc_ids,
+            first.texts,
+            [v.first_stage[i] for _, v, i in rows],
+            [f"{v.sources[i]}/{stage}" if v.sources else stage for stage, v, i in rows],
+        )
+
     def ndcg(self, scores: Sequence[Any]) -> float:
         """nDCG@10 of the candidates ordered by `scores` (one score sequence per query), averaged over sources."""
         return float(np.mean(list(self.ndcg_by_source(scores).values())))
