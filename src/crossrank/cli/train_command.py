@@ -37,7 +37,7 @@ def train(
         str,
         typer.Option(
             help="Mines negatives and validation candidates: bm25, dense, hybrid, or union (negatives from "
-            "BM25's and dense's own top N each; validation on hybrid).",
+            "BM25's and dense's own top N each; validation on hybrid by default).",
         ),
     ] = "hybrid",
     validation_retriever: Annotated[
