@@ -304,37 +304,37 @@ def test_a_fixed_split_seed_keeps_the_validation_queries_while_the_training_seed
     assert any(other != ids for other in others)  # the split does depend on its seed
 
 
-def test_validation_ranks_the_chosen_first_stages_candidates_and_resume_keeps_them(animals, tmp_path):
+def _held_out_candidates(folder, mining: MiningConfig) -> tuple[str, dict[str, Validation]]:
+    """The source's name, and its held-out queries (split as `fit` splits them) with BM25's and hybrid's top 100."""
+    ((name, (train, held)),) = held_out_split([folder], "train", mining, TrainConfig().seed)
+    texts, sources = [q.text for q in held.queries], [name] * len(held.queries)
+    index = FirstStage(train.texts, "hybrid", show_progress=False)
+    ranked = {stage: index.search(texts, 100, stage) for stage in ("bm25", "hybrid")}
+    return name, {stage: Validation.build(held, hits, sources) for stage, hits in ranked.items()}
+
+
+def _saved_validation_digest(run) -> str:
     import torch
 
+    return torch.load(run / "checkpoint.pt", weights_only=False)["validation"]
+
+
+def test_validation_ranks_the_chosen_first_stages_candidates_and_resume_keeps_them(animals, tmp_path):
     mining = MiningConfig(retriever="hybrid", validation_retriever="bm25")
     report = fit(animals, tmp_path / "run", _config(max_steps=2, eval_every=1), mining, export=False, **QUIET)
-    ((name, (train, held)),) = held_out_split([animals], "train", mining, TrainConfig().seed)
-    texts, sources = [q.text for q in held.queries], [name] * len(held.queries)
-    expected = {
-        stage: Validation.build(held, FirstStage(train.texts, stage, show_progress=False).search(texts, 100), sources)
-        for stage in ("bm25", "hybrid")
-    }
+    _, expected = _held_out_candidates(animals, mining)
     assert expected["bm25"].digest() != expected["hybrid"].digest()  # the two stages rank the held-out set apart
-    saved = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)["validation"]
-    assert saved == expected["bm25"].digest()
+    assert _saved_validation_digest(tmp_path / "run") == expected["bm25"].digest()
     assert report.first_stage_ndcg == pytest.approx(expected["bm25"].first_stage_ndcg())
     with pytest.raises(InvalidInputError, match="validation candidates"):
         fit(animals, tmp_path / "run", _config(max_steps=2, eval_every=1), MiningConfig("hybrid"), resume=True, **QUIET)
 
 
 def test_validation_on_several_first_stages_is_the_mean_of_each_source_and_stage(animals, tmp_path):
-    import torch
-
     mining = MiningConfig(retriever="union", validation_retriever="bm25,hybrid")
     report = fit(animals, tmp_path / "run", _config(max_steps=2, eval_every=1), mining, export=False, **QUIET)
-    ((name, (train, held)),) = held_out_split([animals], "train", mining, TrainConfig().seed)
-    texts, sources = [q.text for q in held.queries], [name] * len(held.queries)
-    index = FirstStage(train.texts, "union", show_progress=False)
-    each = {s: Validation.build(held, index.search(texts, 100, s), sources) for s in ("bm25", "hybrid")}
-    combined = Validation.combine(each)
-    saved = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)["validation"]
-    assert saved == combined.digest()
+    name, each = _held_out_candidates(animals, mining)
+    assert _saved_validation_digest(tmp_path / "run") == Validation.combine(each).digest()
     assert report.first_stage_ndcg == pytest.approx(np.mean([v.first_stage_ndcg() for v in each.values()]))
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert {f"val_ndcg@10/{name}/bm25", f"val_ndcg@10/{name}/hybrid"} <= set(history[-1])
